@@ -1,0 +1,105 @@
+"""selectools: LLM agents with tool calling for the apps you already run.
+
+The core imports nothing heavy: SDKs, web frameworks and databases load only
+when the feature that needs them is used.
+"""
+
+from __future__ import annotations
+
+from .agent import Agent, RunInput
+from .config import AgentConfig
+from .context import RunContext
+from .errors import (
+    ContextLengthError,
+    MaxIterationsError,
+    MissingDependencyError,
+    ProviderAuthError,
+    ProviderConnectionError,
+    ProviderError,
+    ProviderTimeoutError,
+    RateLimitError,
+    RunTimeoutError,
+    SelectoolsError,
+    SessionNotFoundError,
+    ToolArgumentError,
+    ToolDefinitionError,
+    ToolExecutionError,
+)
+from .events import (
+    Event,
+    RunFailed,
+    RunFinished,
+    RunStarted,
+    TextDelta,
+    ToolCallFinished,
+    ToolCallStarted,
+)
+from .memory import ConversationMemory
+from .messages import Message, ToolCall
+from .observers import Observer
+from .providers import (
+    ModelRequest,
+    ModelResponse,
+    OpenAIProvider,
+    Provider,
+    Reply,
+    ScriptedProvider,
+    TextChunk,
+    call,
+)
+from .results import AgentResult, ToolCallRecord
+from .sessions import InMemorySessionStore, SessionStore, StoredSession
+from .tools import Tool, ToolSet, tool
+from .usage import Usage
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Agent",
+    "AgentConfig",
+    "AgentResult",
+    "ContextLengthError",
+    "ConversationMemory",
+    "Event",
+    "InMemorySessionStore",
+    "MaxIterationsError",
+    "Message",
+    "MissingDependencyError",
+    "ModelRequest",
+    "ModelResponse",
+    "Observer",
+    "OpenAIProvider",
+    "Provider",
+    "ProviderAuthError",
+    "ProviderConnectionError",
+    "ProviderError",
+    "ProviderTimeoutError",
+    "RateLimitError",
+    "Reply",
+    "RunContext",
+    "RunFailed",
+    "RunFinished",
+    "RunInput",
+    "RunStarted",
+    "RunTimeoutError",
+    "ScriptedProvider",
+    "SelectoolsError",
+    "SessionNotFoundError",
+    "SessionStore",
+    "StoredSession",
+    "TextChunk",
+    "TextDelta",
+    "Tool",
+    "ToolArgumentError",
+    "ToolCall",
+    "ToolCallFinished",
+    "ToolCallRecord",
+    "ToolCallStarted",
+    "ToolDefinitionError",
+    "ToolExecutionError",
+    "ToolSet",
+    "Usage",
+    "__version__",
+    "call",
+    "tool",
+]

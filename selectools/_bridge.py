@@ -1,0 +1,85 @@
+"""Run coroutines from sync code, even inside a running event loop (Jupyter, async servers).
+
+One daemon thread owns a private event loop; sync callers hand it coroutines
+and wait. The caller's contextvars travel with the coroutine, and a caller that
+stops waiting (timeout) cancels it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import contextvars
+import threading
+from collections.abc import Callable, Coroutine
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+_lock = threading.Lock()
+_loop: asyncio.AbstractEventLoop | None = None
+_tool_executor: concurrent.futures.ThreadPoolExecutor | None = None
+
+TOOL_THREADS = 64
+
+
+def _background_loop() -> asyncio.AbstractEventLoop:
+    global _loop
+    with _lock:
+        if _loop is None or _loop.is_closed():
+            loop = asyncio.new_event_loop()
+            thread = threading.Thread(
+                target=loop.run_forever, name="selectools-bridge", daemon=True
+            )
+            thread.start()
+            _loop = loop
+        return _loop
+
+
+def tool_executor() -> concurrent.futures.ThreadPoolExecutor:
+    """Threads for sync tools; larger than asyncio's default so parallel calls do not queue."""
+    global _tool_executor
+    with _lock:
+        if _tool_executor is None:
+            _tool_executor = concurrent.futures.ThreadPoolExecutor(
+                max_workers=TOOL_THREADS, thread_name_prefix="selectools-tool"
+            )
+        return _tool_executor
+
+
+def run_coroutine_sync(coro: Coroutine[Any, Any, T], timeout: float | None = None) -> T:
+    """Run `coro` to completion on the bridge loop and return its result."""
+    loop = _background_loop()
+    context = contextvars.copy_context()
+    done: concurrent.futures.Future[T] = concurrent.futures.Future()
+    task_box: list[asyncio.Task[T]] = []
+
+    def start() -> None:
+        task = loop.create_task(coro, context=context)
+        task_box.append(task)
+
+        def finish(t: asyncio.Task[T]) -> None:
+            if t.cancelled():
+                done.cancel()
+            elif (exc := t.exception()) is not None:
+                done.set_exception(exc)
+            else:
+                done.set_result(t.result())
+
+        task.add_done_callback(finish)
+
+    loop.call_soon_threadsafe(start)
+    try:
+        return done.result(timeout)
+    except BaseException:
+        # Timed out or interrupted: stop the coroutine instead of leaving it running.
+        loop.call_soon_threadsafe(lambda: [t.cancel() for t in task_box])
+        raise
+
+
+async def run_in_thread(func: Callable[..., T], *args: Any) -> T:
+    """Run a blocking callable in the tool pool, carrying the caller's contextvars."""
+    context = contextvars.copy_context()
+    return await asyncio.get_running_loop().run_in_executor(
+        tool_executor(), lambda: context.run(func, *args)
+    )

@@ -1,0 +1,20 @@
+"""Import optional dependencies at the point of use, naming the extra when one is missing."""
+
+from __future__ import annotations
+
+import importlib
+from types import ModuleType
+
+from .errors import MissingDependencyError
+
+
+def require(module: str, *, extra: str, feature: str) -> ModuleType:
+    """Import `module`, or explain which selectools extra provides it."""
+    try:
+        return importlib.import_module(module)
+    except ImportError as exc:
+        missing = exc.name or module
+        raise MissingDependencyError(
+            f"{feature} needs the '{missing}' package, which is not installed. "
+            f'Install it with: pip install "selectools[{extra}]"'
+        ) from None

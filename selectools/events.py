@@ -1,0 +1,134 @@
+"""Typed run events: what `stream()` yields, observers receive, and adapters put on the wire.
+
+A stream is: RunStarted, then any number of TextDelta / ToolCallStarted /
+ToolCallFinished, then exactly one RunFinished (or RunFailed on the wire).
+RunFinished carries the whole result, including the full text: a client that
+renders the TextDeltas must not append `RunFinished.result.text` again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, ClassVar, TypeAlias
+
+from .providers.base import ModelRequest, ModelResponse
+from .results import AgentResult, ToolCallRecord
+
+__all__ = [
+    "Event",
+    "ModelCallFinished",
+    "ModelCallStarted",
+    "RunFailed",
+    "RunFinished",
+    "RunStarted",
+    "TextDelta",
+    "ToolCallFinished",
+    "ToolCallStarted",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class RunStarted:
+    type: ClassVar[str] = "run_started"
+    run_id: str
+    session_id: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"type": self.type, "run_id": self.run_id, "session_id": self.session_id}
+
+
+@dataclass(frozen=True, slots=True)
+class TextDelta:
+    type: ClassVar[str] = "text_delta"
+    run_id: str
+    text: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"type": self.type, "run_id": self.run_id, "text": self.text}
+
+
+@dataclass(frozen=True, slots=True)
+class ToolCallStarted:
+    type: ClassVar[str] = "tool_call_started"
+    run_id: str
+    call_id: str
+    name: str
+    arguments: Mapping[str, Any] | None
+    raw_arguments: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "type": self.type,
+            "run_id": self.run_id,
+            "call_id": self.call_id,
+            "name": self.name,
+            "arguments": dict(self.arguments) if self.arguments is not None else None,
+            "raw_arguments": self.raw_arguments,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class ToolCallFinished:
+    type: ClassVar[str] = "tool_call_finished"
+    run_id: str
+    record: ToolCallRecord
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"type": self.type, "run_id": self.run_id, **_call_fields(self.record)}
+
+
+@dataclass(frozen=True, slots=True)
+class RunFinished:
+    type: ClassVar[str] = "run_finished"
+    run_id: str
+    result: AgentResult
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"type": self.type, **self.result.to_dict()}
+
+
+@dataclass(frozen=True, slots=True)
+class RunFailed:
+    """Only on the wire and for observers: in Python the run raises instead."""
+
+    type: ClassVar[str] = "error"
+    run_id: str
+    error_type: str
+    message: str
+    status: int = 500
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "type": self.type,
+            "run_id": self.run_id,
+            "error": {"type": self.error_type, "message": self.message, "status": self.status},
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class ModelCallStarted:
+    """For observers: a model call is about to be made."""
+
+    type: ClassVar[str] = "model_call_started"
+    run_id: str
+    request: ModelRequest
+
+
+@dataclass(frozen=True, slots=True)
+class ModelCallFinished:
+    """For observers: a model call returned."""
+
+    type: ClassVar[str] = "model_call_finished"
+    run_id: str
+    response: ModelResponse
+    duration_ms: float
+
+
+def _call_fields(record: ToolCallRecord) -> dict[str, Any]:
+    fields = record.to_dict()
+    fields["call_id"] = fields.pop("id")
+    return fields
+
+
+Event: TypeAlias = RunStarted | TextDelta | ToolCallStarted | ToolCallFinished | RunFinished

@@ -1,0 +1,117 @@
+"""Chat messages in the OpenAI shape, the lingua franca of tool-calling models."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+__all__ = ["Message", "Role", "ToolCall", "coerce_messages"]
+
+Role = Literal["system", "user", "assistant", "tool"]
+_ROLES = frozenset(("system", "user", "assistant", "tool"))
+
+
+@dataclass(frozen=True, slots=True)
+class ToolCall:
+    """A tool call requested by the model; `arguments` is the raw JSON text it sent."""
+
+    id: str
+    name: str
+    arguments: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "type": "function",
+            "function": {"name": self.name, "arguments": self.arguments},
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ToolCall:
+        function = data.get("function") or data
+        arguments = function.get("arguments", "")
+        if not isinstance(arguments, str):  # some servers send an object, not JSON text
+            import json
+
+            arguments = json.dumps(arguments)
+        return cls(id=str(data.get("id", "")), name=str(function["name"]), arguments=arguments)
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """One chat message; immutable so a history can be shared without copying."""
+
+    role: Role
+    content: str | None = None
+    tool_calls: tuple[ToolCall, ...] = field(default=())
+    tool_call_id: str | None = None
+    name: str | None = None
+
+    @classmethod
+    def system(cls, content: str) -> Message:
+        return cls("system", content)
+
+    @classmethod
+    def user(cls, content: str) -> Message:
+        return cls("user", content)
+
+    @classmethod
+    def assistant(cls, content: str | None, tool_calls: Sequence[ToolCall] = ()) -> Message:
+        return cls("assistant", content, tuple(tool_calls))
+
+    @classmethod
+    def tool(cls, content: str, *, tool_call_id: str, name: str) -> Message:
+        return cls("tool", content, tool_call_id=tool_call_id, name=name)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The OpenAI chat-completions form, also used for storage and the wire."""
+        data: dict[str, Any] = {"role": self.role, "content": self.content}
+        if self.tool_calls:
+            data["tool_calls"] = [call.to_dict() for call in self.tool_calls]
+        if self.tool_call_id is not None:
+            data["tool_call_id"] = self.tool_call_id
+        if self.name is not None:
+            data["name"] = self.name
+        return data
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Message:
+        role = data.get("role")
+        if role not in _ROLES:
+            raise ValueError(f"Message role must be one of {sorted(_ROLES)}, got {role!r}.")
+        content = data.get("content")
+        if isinstance(content, list):  # OpenAI content parts: keep the text parts
+            content = "".join(part.get("text", "") for part in content if isinstance(part, Mapping))
+        if content is not None and not isinstance(content, str):
+            raise ValueError(f"Message content must be a string, got {type(content).__name__}.")
+        calls = tuple(ToolCall.from_dict(c) for c in data.get("tool_calls") or ())
+        return cls(
+            role=role,
+            content=content,
+            tool_calls=calls,
+            tool_call_id=data.get("tool_call_id"),
+            name=data.get("name"),
+        )
+
+
+def coerce_messages(value: str | Message | Mapping[str, Any] | Sequence[Any]) -> list[Message]:
+    """Accept a prompt string, a message, a message dict, or a list of these."""
+    if isinstance(value, str):
+        return [Message.user(value)]
+    if isinstance(value, Message):
+        return [value]
+    if isinstance(value, Mapping):
+        return [Message.from_dict(value)]
+    messages = []
+    for item in value:
+        if isinstance(item, Message):
+            messages.append(item)
+        elif isinstance(item, Mapping):
+            messages.append(Message.from_dict(item))
+        else:
+            raise ValueError(
+                f"Each message must be a Message or a dict with 'role' and 'content', "
+                f"got {type(item).__name__}."
+            )
+    return messages

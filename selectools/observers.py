@@ -1,0 +1,87 @@
+"""Observers: hooks into a run for logging, tracing and metrics that can never break it."""
+
+from __future__ import annotations
+
+import inspect
+import logging
+from collections.abc import Awaitable, Iterable
+from typing import Any
+
+from ._bridge import run_coroutine_sync
+
+__all__ = ["HOOKS", "Observer", "ObserverHub"]
+
+logger = logging.getLogger("selectools.observers")
+
+HOOKS = (
+    "on_run_start",
+    "on_llm_start",
+    "on_llm_end",
+    "on_tool_start",
+    "on_tool_end",
+    "on_tool_error",
+    "on_run_end",
+)
+
+
+class Observer:
+    """Subclass and override any hook; each may be sync or `async def`.
+
+    Hooks receive the event object (see `selectools.events`); `on_run_end`
+    receives RunFinished or RunFailed. An exception in a hook is logged and ignored.
+    """
+
+    def on_run_start(self, event: Any) -> Awaitable[None] | None: ...
+    def on_llm_start(self, event: Any) -> Awaitable[None] | None: ...
+    def on_llm_end(self, event: Any) -> Awaitable[None] | None: ...
+    def on_tool_start(self, event: Any) -> Awaitable[None] | None: ...
+    def on_tool_end(self, event: Any) -> Awaitable[None] | None: ...
+    def on_tool_error(self, event: Any) -> Awaitable[None] | None: ...
+    def on_run_end(self, event: Any) -> Awaitable[None] | None: ...
+
+
+class ObserverHub:
+    """Calls every observer's hook, awaiting async ones and swallowing (logging) failures."""
+
+    def __init__(self, observers: Iterable[object] = ()) -> None:
+        self._observers = tuple(observers)
+
+    def __bool__(self) -> bool:
+        return bool(self._observers)
+
+    def emit(self, hook: str, event: Any) -> None:
+        if not self._observers:
+            return
+        for observer in self._observers:
+            outcome = self._call(observer, hook, event)
+            if inspect.isawaitable(outcome):
+                try:
+                    run_coroutine_sync(_await(outcome))
+                except Exception:
+                    logger.exception("observer %r failed in %s", observer, hook)
+
+    async def aemit(self, hook: str, event: Any) -> None:
+        if not self._observers:
+            return
+        for observer in self._observers:
+            outcome = self._call(observer, hook, event)
+            if inspect.isawaitable(outcome):
+                try:
+                    await outcome
+                except Exception:
+                    logger.exception("observer %r failed in %s", observer, hook)
+
+    @staticmethod
+    def _call(observer: object, hook: str, event: Any) -> Any:
+        method = getattr(observer, hook, None)
+        if method is None:
+            return None
+        try:
+            return method(event)
+        except Exception:
+            logger.exception("observer %r failed in %s", observer, hook)
+            return None
+
+
+async def _await(awaitable: Awaitable[Any]) -> Any:
+    return await awaitable

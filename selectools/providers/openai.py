@@ -1,0 +1,334 @@
+"""OpenAI-compatible chat completions: OpenAI itself, and Ollama, LM Studio or vLLM by base_url."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import AsyncIterator, Iterator, Mapping
+from typing import TYPE_CHECKING, Any
+
+from .._optional import require
+from ..errors import (
+    ContextLengthError,
+    ProviderAuthError,
+    ProviderConnectionError,
+    ProviderError,
+    ProviderTimeoutError,
+    RateLimitError,
+)
+from ..messages import Message, ToolCall
+from ..usage import Usage, estimate_cost
+from .base import ModelRequest, ModelResponse, TextChunk
+
+if TYPE_CHECKING:
+    import openai
+
+__all__ = ["OpenAIProvider"]
+
+DEFAULT_MODEL = "gpt-4o-mini"
+
+
+class OpenAIProvider:
+    """Chat completions through the official `openai` SDK, with native tool calling.
+
+    `base_url` points it at any OpenAI-compatible server, e.g. Ollama at
+    `http://localhost:11434/v1`, LM Studio at `http://localhost:1234/v1`, or
+    vLLM at `http://localhost:8000/v1`; such servers need no real API key.
+    """
+
+    name = "openai"
+
+    def __init__(
+        self,
+        model: str | None = None,
+        *,
+        api_key: str | None = None,
+        base_url: str | None = None,
+        timeout: float | None = 60.0,
+        max_retries: int = 2,
+        stream_usage: bool = True,
+        client: openai.OpenAI | None = None,
+        async_client: openai.AsyncOpenAI | None = None,
+    ) -> None:
+        self.model = model or os.environ.get("SELECTOOLS_MODEL") or DEFAULT_MODEL
+        self.base_url = base_url or os.environ.get("OPENAI_BASE_URL")
+        self._api_key = api_key
+        self._timeout = timeout
+        self._max_retries = max_retries
+        self._stream_usage = stream_usage
+        self._client = client
+        self._async_client = async_client
+        # Prices are looked up by vendor only when we talk to OpenAI itself.
+        self._price_provider = "openai" if self.base_url is None else None
+
+    def __repr__(self) -> str:
+        return f"OpenAIProvider(model={self.model!r}, base_url={self.base_url!r})"
+
+    # -- clients, built on first use so importing selectools never imports openai --
+
+    def _client_kwargs(self) -> dict[str, Any]:
+        key = self._api_key or os.environ.get("OPENAI_API_KEY")
+        if key is None and self.base_url is not None:
+            key = "not-needed"  # local servers ignore it, the SDK insists on one
+        return {
+            "api_key": key,
+            "base_url": self.base_url,
+            "timeout": self._timeout,
+            "max_retries": self._max_retries,
+        }
+
+    @property
+    def client(self) -> openai.OpenAI:
+        if self._client is None:
+            sdk = require("openai", extra="openai", feature="OpenAIProvider")
+            try:
+                self._client = sdk.OpenAI(**self._client_kwargs())
+            except sdk.OpenAIError as exc:
+                raise ProviderAuthError(_no_key_message(exc), provider=self.name) from None
+        return self._client
+
+    @property
+    def async_client(self) -> openai.AsyncOpenAI:
+        if self._async_client is None:
+            sdk = require("openai", extra="openai", feature="OpenAIProvider")
+            try:
+                self._async_client = sdk.AsyncOpenAI(**self._client_kwargs())
+            except sdk.OpenAIError as exc:
+                raise ProviderAuthError(_no_key_message(exc), provider=self.name) from None
+        return self._async_client
+
+    # -- the four calls --
+
+    def complete(self, request: ModelRequest) -> ModelResponse:
+        try:
+            raw = self.client.chat.completions.create(**self._params(request, stream=False))
+        except Exception as exc:
+            raise self._translate(exc) from exc
+        return self._response(raw)
+
+    async def acomplete(self, request: ModelRequest) -> ModelResponse:
+        try:
+            raw = await self.async_client.chat.completions.create(
+                **self._params(request, stream=False)
+            )
+        except Exception as exc:
+            raise self._translate(exc) from exc
+        return self._response(raw)
+
+    def stream(self, request: ModelRequest) -> Iterator[TextChunk | ModelResponse]:
+        assembler = _StreamAssembler(self.model)
+        try:
+            with self.client.chat.completions.create(
+                **self._params(request, stream=True)
+            ) as chunks:
+                for chunk in chunks:
+                    text = assembler.add(chunk)
+                    if text:
+                        yield TextChunk(text)
+        except Exception as exc:
+            raise self._translate(exc) from exc
+        yield self._finish(assembler)
+
+    async def astream(self, request: ModelRequest) -> AsyncIterator[TextChunk | ModelResponse]:
+        assembler = _StreamAssembler(self.model)
+        try:
+            chunks = await self.async_client.chat.completions.create(
+                **self._params(request, stream=True)
+            )
+            async with chunks:  # closes the upstream response if we are cancelled
+                async for chunk in chunks:
+                    text = assembler.add(chunk)
+                    if text:
+                        yield TextChunk(text)
+        except Exception as exc:
+            raise self._translate(exc) from exc
+        yield self._finish(assembler)
+
+    # -- translation between our types and the wire --
+
+    def _params(self, request: ModelRequest, *, stream: bool) -> dict[str, Any]:
+        params: dict[str, Any] = {
+            "model": self.model,
+            "messages": [m.to_dict() for m in request.messages],
+        }
+        if request.tools:
+            params["tools"] = list(request.tools)
+            if not request.parallel_tool_calls:
+                params["parallel_tool_calls"] = False
+        if request.temperature is not None:
+            params["temperature"] = request.temperature
+        if request.max_tokens is not None:
+            params["max_tokens"] = request.max_tokens
+        if request.timeout is not None:
+            params["timeout"] = request.timeout
+        if stream:
+            params["stream"] = True
+            if self._stream_usage:
+                params["stream_options"] = {"include_usage": True}
+        params.update(request.extra)
+        return params
+
+    def _usage(self, model: str, prompt: int, completion: int) -> Usage:
+        cost = estimate_cost(model, prompt, completion, provider_id=self._price_provider)
+        return Usage(input_tokens=prompt, output_tokens=completion, requests=1, cost_usd=cost)
+
+    def _response(self, raw: Any) -> ModelResponse:
+        if not raw.choices:
+            raise ProviderError(
+                f"The model server returned no choices for model '{self.model}'.",
+                provider=self.name,
+            )
+        choice = raw.choices[0]
+        calls = tuple(
+            ToolCall(id=c.id, name=c.function.name, arguments=c.function.arguments or "")
+            for c in choice.message.tool_calls or ()
+        )
+        model = raw.model or self.model
+        usage = raw.usage
+        return ModelResponse(
+            message=Message.assistant(choice.message.content, calls),
+            usage=self._usage(
+                model,
+                usage.prompt_tokens if usage else 0,
+                usage.completion_tokens if usage else 0,
+            ),
+            model=model,
+            finish_reason=choice.finish_reason,
+        )
+
+    def _finish(self, assembler: _StreamAssembler) -> ModelResponse:
+        return ModelResponse(
+            message=assembler.message(),
+            usage=self._usage(
+                assembler.model, assembler.prompt_tokens, assembler.completion_tokens
+            ),
+            model=assembler.model,
+            finish_reason=assembler.finish_reason,
+        )
+
+    def _translate(self, exc: Exception) -> Exception:
+        return translate_openai_error(exc, provider=self.name, model=self.model)
+
+
+class _StreamAssembler:
+    """Rebuild text and tool calls from deltas; calls arrive interleaved by `index`."""
+
+    def __init__(self, model: str) -> None:
+        self.model = model
+        self.text: list[str] = []
+        self.calls: dict[int, dict[str, Any]] = {}
+        self.finish_reason: str | None = None
+        self.prompt_tokens = 0
+        self.completion_tokens = 0
+
+    def add(self, chunk: Any) -> str:
+        if chunk.model:
+            self.model = chunk.model
+        if chunk.usage:
+            self.prompt_tokens = chunk.usage.prompt_tokens or 0
+            self.completion_tokens = chunk.usage.completion_tokens or 0
+        if not chunk.choices:
+            return ""
+        choice = chunk.choices[0]
+        if choice.finish_reason:
+            self.finish_reason = choice.finish_reason
+        delta = choice.delta
+        for part in delta.tool_calls or ():
+            slot = self.calls.setdefault(part.index, {"id": "", "name": "", "arguments": []})
+            if part.id:
+                slot["id"] = part.id
+            if part.function is not None:
+                if part.function.name:
+                    slot["name"] += part.function.name
+                if part.function.arguments:
+                    slot["arguments"].append(part.function.arguments)
+        if delta.content:
+            self.text.append(delta.content)
+            return str(delta.content)
+        return ""
+
+    def message(self) -> Message:
+        calls = [
+            ToolCall(
+                id=slot["id"] or f"call_{index}",
+                name=slot["name"],
+                arguments="".join(slot["arguments"]),
+            )
+            for index, slot in sorted(self.calls.items())
+        ]
+        return Message.assistant("".join(self.text) or None, calls)
+
+
+def translate_openai_error(exc: Exception, *, provider: str, model: str) -> Exception:
+    """Map an `openai` SDK exception to a selectools ProviderError (others pass through)."""
+    import openai
+
+    if not isinstance(exc, openai.OpenAIError):
+        return exc
+    status = getattr(exc, "status_code", None)
+    detail = _error_detail(exc)
+    if isinstance(exc, openai.APITimeoutError):
+        return ProviderTimeoutError(
+            f"The model server did not answer in time ({provider}, model '{model}'). "
+            f"Retry, or raise the provider's timeout.",
+            provider=provider,
+        )
+    if isinstance(exc, openai.APIConnectionError):
+        return ProviderConnectionError(
+            f"Could not reach the model server ({provider}): {detail}. Check base_url and "
+            f"that the server is running.",
+            provider=provider,
+        )
+    if isinstance(exc, openai.AuthenticationError | openai.PermissionDeniedError):
+        return ProviderAuthError(
+            f"The model server rejected the API key (HTTP {status}): {detail}. "
+            f"Check OPENAI_API_KEY or the api_key argument.",
+            provider=provider,
+            status_code=status,
+        )
+    if isinstance(exc, openai.RateLimitError):
+        return RateLimitError(
+            f"The model server is rate limiting requests (HTTP 429): {detail}. "
+            f"Retry after a pause.",
+            provider=provider,
+            retry_after=_retry_after(exc),
+        )
+    code = getattr(exc, "code", None)
+    if code == "context_length_exceeded" or "context length" in detail.lower():
+        return ContextLengthError(
+            f"The conversation is too long for model '{model}': {detail}. Shorten the input "
+            f"or use ConversationMemory(max_tokens=...) to trim history.",
+            provider=provider,
+            status_code=status,
+        )
+    return ProviderError(
+        f"The model server failed (HTTP {status}): {detail}.", provider=provider, status_code=status
+    )
+
+
+def _error_detail(exc: Exception) -> str:
+    body = getattr(exc, "body", None)
+    if isinstance(body, Mapping):
+        inner = body.get("error", body)
+        if isinstance(inner, Mapping) and inner.get("message"):
+            return str(inner["message"])
+        if isinstance(inner, str):
+            return inner
+    message = getattr(exc, "message", None) or str(exc)
+    return message if isinstance(message, str) else json.dumps(message)
+
+
+def _retry_after(exc: Exception) -> float | None:
+    response = getattr(exc, "response", None)
+    value = response.headers.get("retry-after") if response is not None else None
+    try:
+        return float(value) if value is not None else None
+    except ValueError:
+        return None
+
+
+def _no_key_message(exc: Exception) -> str:
+    return (
+        f"No API key for the OpenAI provider ({exc}). Set OPENAI_API_KEY, pass api_key=..., "
+        f"or set base_url to a local OpenAI-compatible server."
+    )

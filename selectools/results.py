@@ -1,0 +1,74 @@
+"""What a run produced: the answer, the conversation, every tool call, usage and cost."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from .messages import Message
+from .usage import Usage
+
+__all__ = ["AgentResult", "ToolCallRecord"]
+
+
+@dataclass(frozen=True, slots=True)
+class ToolCallRecord:
+    """One tool call: what the model asked, what the tool returned or why it failed."""
+
+    id: str
+    name: str
+    raw_arguments: str
+    arguments: Mapping[str, Any] | None = None
+    result: Any = None
+    output: str = ""
+    error: str | None = None
+    error_type: str | None = None
+    duration_ms: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "name": self.name,
+            "arguments": dict(self.arguments) if self.arguments is not None else None,
+            "raw_arguments": self.raw_arguments,
+            "output": self.output,
+            "error": self.error,
+            "error_type": self.error_type,
+            "duration_ms": round(self.duration_ms, 3),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class AgentResult:
+    """The outcome of one run; `messages` is the full conversation the model saw."""
+
+    text: str
+    messages: tuple[Message, ...]
+    new_messages: tuple[Message, ...]
+    tool_calls: tuple[ToolCallRecord, ...] = ()
+    usage: Usage = field(default_factory=Usage)
+    run_id: str = ""
+    session_id: str | None = None
+    model: str = ""
+    iterations: int = 0
+
+    @property
+    def cost_usd(self) -> float | None:
+        return self.usage.cost_usd
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "run_id": self.run_id,
+            "session_id": self.session_id,
+            "output": self.text,
+            "model": self.model,
+            "iterations": self.iterations,
+            "tool_calls": [record.to_dict() for record in self.tool_calls],
+            "usage": self.usage.to_dict(),
+            "cost_usd": self.cost_usd,
+        }

@@ -1,0 +1,49 @@
+"""A session store in this process's memory: for tests, notebooks and single workers."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+
+from ..messages import Message
+from .base import StoredSession
+
+__all__ = ["InMemorySessionStore"]
+
+
+class InMemorySessionStore:
+    """Thread-safe; lost on restart and not shared between workers (use SQLAlchemy then)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._sessions: dict[str, StoredSession] = {}
+
+    def load(self, session_id: str) -> StoredSession | None:
+        with self._lock:
+            return self._sessions.get(session_id)
+
+    def append(
+        self, session_id: str, messages: Sequence[Message], *, owner: str | None = None
+    ) -> None:
+        with self._lock:
+            current = self._sessions.get(session_id)
+            if current is None:
+                current = StoredSession(session_id, (), owner)
+            self._sessions[session_id] = StoredSession(
+                session_id, current.messages + tuple(messages), current.owner
+            )
+
+    def delete(self, session_id: str) -> bool:
+        with self._lock:
+            return self._sessions.pop(session_id, None) is not None
+
+    async def aload(self, session_id: str) -> StoredSession | None:
+        return self.load(session_id)
+
+    async def aappend(
+        self, session_id: str, messages: Sequence[Message], *, owner: str | None = None
+    ) -> None:
+        self.append(session_id, messages, owner=owner)
+
+    async def adelete(self, session_id: str) -> bool:
+        return self.delete(session_id)

@@ -1,0 +1,215 @@
+"""Tools: typed Python functions the model may call, with schemas built from their hints."""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import json
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, overload
+
+from ._schema import describe_function
+from .context import RunContext
+from .errors import ToolArgumentError, ToolDefinitionError
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel, ValidationError
+
+__all__ = ["Tool", "ToolSet", "format_tool_result", "tool"]
+
+
+@dataclass(frozen=True, eq=False)
+class Tool:
+    """A callable the model can use: name, description, JSON Schema and the function.
+
+    Build one with `@tool`; construct directly only to wrap a callable whose
+    schema is already known (it then validates only that the arguments are an
+    object, and the callable checks the rest).
+    """
+
+    name: str
+    description: str
+    parameters: Mapping[str, Any]
+    function: Callable[..., Any]
+    timeout: float | None = None
+    args_model: type[BaseModel] | None = None
+    context_param: str | None = None
+    is_async: bool = field(init=False)
+
+    def __post_init__(self) -> None:
+        if not self.name or not self.name.replace("_", "").replace("-", "").isalnum():
+            raise ToolDefinitionError(
+                f"Tool name {self.name!r} is invalid: use letters, digits, '_' or '-' "
+                f"(what model APIs accept), e.g. 'get_order'."
+            )
+        object.__setattr__(self, "is_async", _is_async_callable(self.function))
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        """Call the underlying function directly: a decorated function stays a function."""
+        return self.function(*args, **kwargs)
+
+    def schema(self) -> dict[str, Any]:
+        """The entry for the `tools` list of an OpenAI-compatible request."""
+        return {
+            "type": "function",
+            "function": {
+                "name": self.name,
+                "description": self.description,
+                "parameters": dict(self.parameters),
+            },
+        }
+
+    def parse_arguments(self, raw: str | Mapping[str, Any]) -> dict[str, Any]:
+        """Validate what the model sent; ToolArgumentError says what to fix."""
+        if isinstance(raw, Mapping):
+            data: Any = dict(raw)
+        else:
+            text = raw.strip() if raw else ""
+            if not text:
+                data = {}
+            else:
+                try:
+                    data = json.loads(text)
+                except json.JSONDecodeError as exc:
+                    raise ToolArgumentError(
+                        f"Arguments for tool '{self.name}' are not valid JSON ({exc.msg} at "
+                        f"position {exc.pos}): {_clip(text)}. Send a JSON object matching "
+                        f"the tool's parameters."
+                    ) from None
+        if not isinstance(data, dict):
+            raise ToolArgumentError(
+                f"Arguments for tool '{self.name}' must be a JSON object, got "
+                f"{type(data).__name__}: {_clip(json.dumps(data))}."
+            )
+        if self.args_model is None:
+            return data
+        from pydantic import ValidationError
+
+        try:
+            model = self.args_model.model_validate(data)
+        except ValidationError as exc:
+            raise ToolArgumentError(_describe_validation_error(self.name, exc)) from None
+        return {name: getattr(model, name) for name in type(model).model_fields}
+
+    def bind(self, arguments: dict[str, Any], context: RunContext) -> dict[str, Any]:
+        """Add the run context to validated arguments when the function asks for it."""
+        if self.context_param is None:
+            return arguments
+        return {**arguments, self.context_param: context}
+
+
+@overload
+def tool(func: Callable[..., Any], /) -> Tool: ...
+@overload
+def tool(
+    *,
+    name: str | None = None,
+    description: str | None = None,
+    timeout: float | None = None,
+) -> Callable[[Callable[..., Any]], Tool]: ...
+def tool(
+    func: Callable[..., Any] | None = None,
+    /,
+    *,
+    name: str | None = None,
+    description: str | None = None,
+    timeout: float | None = None,
+) -> Tool | Callable[[Callable[..., Any]], Tool]:
+    """Make a tool from a typed, documented function (sync or async).
+
+    The schema comes from the type hints, the descriptions from the docstring
+    (Google, NumPy or reST `Args:`); problems are reported now, not mid-run.
+    """
+
+    def build(fn: Callable[..., Any]) -> Tool:
+        if not callable(fn):
+            raise ToolDefinitionError(f"@tool needs a function, got {type(fn).__name__}.")
+        tool_name = name or str(getattr(fn, "__name__", ""))
+        described = describe_function(fn, name=tool_name, description=description)
+        return Tool(
+            name=tool_name,
+            description=described.description,
+            parameters=described.parameters,
+            function=fn,
+            timeout=timeout,
+            args_model=described.args_model,
+            context_param=described.context_param,
+        )
+
+    return build(func) if func is not None else build
+
+
+class ToolSet(Mapping[str, Tool]):
+    """The tools of one agent, by name; duplicate names are refused."""
+
+    def __init__(self, tools: Iterable[Tool | Callable[..., Any]] = ()) -> None:
+        self._tools: dict[str, Tool] = {}
+        for item in tools:
+            self.add(item if isinstance(item, Tool) else tool(item))
+
+    def add(self, item: Tool) -> None:
+        if item.name in self._tools:
+            raise ToolDefinitionError(
+                f"Two tools are named '{item.name}' ({self._tools[item.name].function!r} and "
+                f"{item.function!r}). Rename one with @tool(name=...)."
+            )
+        self._tools[item.name] = item
+
+    def schemas(self) -> list[dict[str, Any]]:
+        return [t.schema() for t in self._tools.values()]
+
+    def __getitem__(self, name: str) -> Tool:
+        return self._tools[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._tools)
+
+    def __len__(self) -> int:
+        return len(self._tools)
+
+
+def format_tool_result(value: Any) -> str:
+    """Render a tool's return value as the text the model reads."""
+    if isinstance(value, str):
+        return value
+    dump = getattr(value, "model_dump", None)
+    if callable(dump):
+        value = dump(mode="json")
+    try:
+        return json.dumps(value, ensure_ascii=False, default=str)
+    except (TypeError, ValueError):
+        return str(value)
+
+
+def _is_async_callable(func: Callable[..., Any]) -> bool:
+    while isinstance(func, functools.partial):
+        func = func.func
+    return inspect.iscoroutinefunction(func) or inspect.iscoroutinefunction(
+        getattr(func, "__call__", None)  # noqa: B004 - async callable objects
+    )
+
+
+def _describe_validation_error(tool_name: str, exc: ValidationError) -> str:
+    problems = []
+    for err in exc.errors(include_url=False):
+        where = ".".join(str(part) for part in err["loc"]) or "(arguments)"
+        kind = err["type"]
+        if kind == "missing":
+            problems.append(f"'{where}' is required but was not sent")
+        elif kind == "extra_forbidden":
+            problems.append(f"'{where}' is not a parameter of this tool")
+        else:
+            got = err.get("input")
+            problems.append(
+                f"'{where}': {err['msg']}, got {_clip(repr(got))} ({type(got).__name__})"
+            )
+    return (
+        f"Invalid arguments for tool '{tool_name}': "
+        + "; ".join(problems)
+        + ". Fix the arguments and call the tool again."
+    )
+
+
+def _clip(text: str, limit: int = 200) -> str:
+    return text if len(text) <= limit else text[:limit] + "..."

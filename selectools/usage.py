@@ -1,0 +1,102 @@
+"""Token usage and its cost in USD, from the genai-prices table (loaded on first use)."""
+
+from __future__ import annotations
+
+import functools
+import logging
+import threading
+from dataclasses import dataclass
+
+__all__ = ["Usage", "UsageTotals", "estimate_cost"]
+
+logger = logging.getLogger("selectools.usage")
+
+
+@dataclass(frozen=True, slots=True)
+class Usage:
+    """Tokens one or more model calls used; `cost_usd` is None when any price is unknown."""
+
+    input_tokens: int = 0
+    output_tokens: int = 0
+    requests: int = 0
+    cost_usd: float | None = 0.0
+
+    @property
+    def total_tokens(self) -> int:
+        return self.input_tokens + self.output_tokens
+
+    def __add__(self, other: Usage) -> Usage:
+        cost = (
+            None
+            if self.cost_usd is None or other.cost_usd is None
+            else self.cost_usd + other.cost_usd
+        )
+        return Usage(
+            input_tokens=self.input_tokens + other.input_tokens,
+            output_tokens=self.output_tokens + other.output_tokens,
+            requests=self.requests + other.requests,
+            cost_usd=cost,
+        )
+
+    def to_dict(self) -> dict[str, int | float | None]:
+        return {
+            "input_tokens": self.input_tokens,
+            "output_tokens": self.output_tokens,
+            "total_tokens": self.total_tokens,
+            "requests": self.requests,
+            "cost_usd": self.cost_usd,
+        }
+
+
+def estimate_cost(
+    model: str, input_tokens: int, output_tokens: int, *, provider_id: str | None = None
+) -> float | None:
+    """USD cost of one call, or None for a model the price table does not know."""
+    if input_tokens == 0 and output_tokens == 0:
+        return 0.0
+    return _price(model, provider_id, input_tokens, output_tokens)
+
+
+@functools.lru_cache(maxsize=4096)
+def _price(
+    model: str, provider_id: str | None, input_tokens: int, output_tokens: int
+) -> float | None:
+    if not model:
+        return None
+    from genai_prices import Usage as PriceUsage
+    from genai_prices import calc_price
+
+    try:
+        calc = calc_price(
+            PriceUsage(input_tokens=input_tokens, output_tokens=output_tokens),
+            model_ref=model,
+            provider_id=provider_id,
+        )
+    except LookupError:
+        if provider_id is not None:  # e.g. an OpenAI-compatible server hosting another vendor
+            return _price(model, None, input_tokens, output_tokens)
+        logger.debug("no price known for model %r", model)
+        return None
+    return float(calc.total_price)
+
+
+class UsageTotals:
+    """Cumulative usage of one agent in this process (thread-safe)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._usage = Usage()
+        self._runs = 0
+
+    def add(self, usage: Usage) -> None:
+        with self._lock:
+            self._usage = self._usage + usage
+            self._runs += 1
+
+    @property
+    def usage(self) -> Usage:
+        return self._usage
+
+    @property
+    def runs(self) -> int:
+        return self._runs

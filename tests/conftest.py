@@ -1,0 +1,45 @@
+"""Fixtures shared by every test folder: fake servers, scripted models, real services."""
+
+from __future__ import annotations
+
+import os
+import socket
+import uuid
+from collections.abc import Iterator
+
+import pytest
+
+from tests.fakes.openai_server import FakeOpenAIServer
+
+POSTGRES_URL = os.environ.get(
+    "SELECTOOLS_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+REDIS_URL = os.environ.get("SELECTOOLS_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+def _port_open(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+@pytest.fixture
+def openai_server() -> Iterator[FakeOpenAIServer]:
+    server = FakeOpenAIServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def postgres_url() -> str:
+    if not _port_open("127.0.0.1", 5432):
+        pytest.skip("PostgreSQL is not running on 127.0.0.1:5432 (CI provides it)")
+    pytest.importorskip("psycopg", reason='needs psycopg: pip install "selectools[postgres]"')
+    return POSTGRES_URL
+
+
+@pytest.fixture
+def unique_name() -> str:
+    return "t" + uuid.uuid4().hex[:12]

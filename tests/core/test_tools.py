@@ -1,0 +1,214 @@
+"""Tools from typed functions: schemas, definition errors, argument validation."""
+
+from __future__ import annotations
+
+import enum
+from typing import Literal, Optional
+
+import pytest
+from pydantic import BaseModel
+
+from selectools import RunContext, Tool, ToolArgumentError, ToolDefinitionError, ToolSet, tool
+
+
+class Color(enum.Enum):
+    RED = "red"
+    BLUE = "blue"
+
+
+class Address(BaseModel):
+    street: str
+    zip_code: int
+
+
+class Customer(BaseModel):
+    name: str
+    addresses: list[Address]
+
+
+def test_schema_covers_every_supported_hint() -> None:
+    @tool
+    def everything(
+        count: int,
+        ratio: float,
+        flag: bool,
+        label: str,
+        maybe: int | None,
+        mode: Literal["fast", "slow"],
+        color: Color,
+        tags: list[str],
+        extra: dict[str, int],
+        customer: Customer,
+        legacy: Optional[str] = None,  # noqa: UP045 - the old spelling must work too
+        limit: int = 10,
+    ) -> str:
+        """Exercise every type.
+
+        Args:
+            count: how many
+            limit: at most this many
+        """
+        return "ok"
+
+    props = everything.parameters["properties"]
+    assert props["count"] == {"type": "integer", "description": "how many"}
+    assert props["ratio"]["type"] == "number"
+    assert props["flag"]["type"] == "boolean"
+    assert props["label"]["type"] == "string"
+    assert props["maybe"]["anyOf"] == [{"type": "integer"}, {"type": "null"}]
+    assert props["mode"] == {"enum": ["fast", "slow"], "type": "string"}
+    assert props["color"]["enum"] == ["red", "blue"]
+    assert props["tags"] == {"items": {"type": "string"}, "type": "array"}
+    assert props["extra"]["additionalProperties"] == {"type": "integer"}
+    # nested models are inlined: no $ref for local models to trip over
+    address = props["customer"]["properties"]["addresses"]["items"]
+    assert address["properties"]["zip_code"] == {"type": "integer"}
+    assert "$defs" not in everything.parameters
+    assert props["limit"] == {"default": 10, "description": "at most this many", "type": "integer"}
+    # Optional without a default is required (and may be null); with a default it is not
+    required = everything.parameters["required"]
+    assert "maybe" in required
+    assert "legacy" not in required
+    assert "limit" not in required
+    assert everything.description == "Exercise every type."
+
+
+def test_numpy_docstring_and_overrides() -> None:
+    @tool(name="lookup", description="Find an order.")
+    def find(order_id: int) -> str:
+        """Ignored summary.
+
+        Parameters
+        ----------
+        order_id : int
+            The order's number.
+        """
+        return str(order_id)
+
+    assert find.name == "lookup"
+    assert find.description == "Find an order."
+    assert find.parameters["properties"]["order_id"]["description"] == "The order's number."
+    assert find.schema()["function"]["name"] == "lookup"
+    assert find(order_id=3) == "3"  # a decorated function stays callable
+
+
+def test_async_function_is_detected() -> None:
+    @tool
+    async def fetch(url: str) -> str:
+        """Fetch a URL."""
+        return url
+
+    assert fetch.is_async
+
+
+@pytest.mark.parametrize(
+    ("source", "fragment"),
+    [
+        ("def f(x: int): return x", "no description"),
+        ('def f(x):\n    "Doc."\n    return x', "parameter 'x' has no type hint"),
+        ('def f(*args: int):\n    "Doc."', "'*args'"),
+        ('def f(**kw: int):\n    "Doc."', "'**kw'"),
+        ('def f(x: int, /):\n    "Doc."', "positional-only"),
+        ('def f(x: Unknown):\n    "Doc."', "cannot be resolved"),
+        ('import socket\ndef f(s: socket.socket):\n    "Doc."', "parameter 's' has type socket"),
+    ],
+)
+def test_definition_errors_name_the_function_parameter_and_fix(source: str, fragment: str) -> None:
+    namespace: dict[str, object] = {}
+    exec(source, namespace)
+    with pytest.raises(ToolDefinitionError) as info:
+        tool(namespace["f"])  # type: ignore[arg-type]
+    message = str(info.value)
+    assert fragment in message
+    assert "'f'" in message
+
+
+def test_duplicate_names_are_refused() -> None:
+    def a() -> str:
+        """A."""
+        return "a"
+
+    with pytest.raises(ToolDefinitionError, match="Two tools are named 'a'"):
+        ToolSet([tool(a), tool(a)])
+
+
+def test_invalid_tool_name() -> None:
+    with pytest.raises(ToolDefinitionError, match="invalid"):
+        Tool(name="has space", description="d", parameters={}, function=print)
+
+
+@tool
+def get_order(order_id: int, include_items: bool = False) -> dict[str, object]:
+    """Look up an order."""
+    return {"id": order_id, "items": include_items}
+
+
+def test_numbers_sent_as_strings_are_coerced() -> None:
+    assert get_order.parse_arguments('{"order_id": "42"}') == {
+        "order_id": 42,
+        "include_items": False,
+    }
+
+
+@pytest.mark.parametrize(
+    ("raw", "fragment"),
+    [
+        ('{"order_id": "abc"}', "'order_id': Input should be a valid integer"),
+        ('{"order_id": "abc"}', "got 'abc' (str)"),
+        ("{}", "'order_id' is required but was not sent"),
+        ('{"order_id": 1, "bogus": 2}', "'bogus' is not a parameter"),
+        ('{"order_id": 1', "not valid JSON"),
+        ("[1, 2]", "must be a JSON object, got list"),
+    ],
+)
+def test_bad_arguments_explain_what_to_fix(raw: str, fragment: str) -> None:
+    with pytest.raises(ToolArgumentError) as info:
+        get_order.parse_arguments(raw)
+    assert fragment in str(info.value)
+    assert "get_order" in str(info.value)
+
+
+def test_falsy_values_are_real_values() -> None:
+    @tool
+    def f(n: int = 5, s: str = "x", b: bool = True, items: list[int] | None = None) -> str:
+        """F."""
+        return ""
+
+    parsed = f.parse_arguments('{"n": 0, "s": "", "b": false, "items": []}')
+    assert parsed == {"n": 0, "s": "", "b": False, "items": []}
+
+
+def test_empty_arguments_mean_no_arguments() -> None:
+    @tool
+    def ping() -> str:
+        """Ping."""
+        return "pong"
+
+    assert ping.parse_arguments("") == {}
+    assert ping.parameters["properties"] == {}
+
+
+def test_run_context_parameter_is_hidden_from_the_schema() -> None:
+    @tool
+    def whoami(ctx: RunContext, greeting: str = "hi") -> str:
+        """Say who asks."""
+        return f"{greeting} {ctx.identity}"
+
+    assert list(whoami.parameters["properties"]) == ["greeting"]
+    context = RunContext(identity="ada")
+    bound = whoami.bind(whoami.parse_arguments("{}"), context)
+    assert whoami(**bound) == "hi ada"
+
+
+def test_nested_models_arrive_as_models() -> None:
+    @tool
+    def register(customer: Customer) -> str:
+        """Register."""
+        return customer.addresses[0].street
+
+    args = register.parse_arguments(
+        '{"customer": {"name": "A", "addresses": [{"street": "Main", "zip_code": "123"}]}}'
+    )
+    assert isinstance(args["customer"], Customer)
+    assert args["customer"].addresses[0].zip_code == 123
+    assert register(**args) == "Main"

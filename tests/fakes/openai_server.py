@@ -1,0 +1,191 @@
+"""A local OpenAI-compatible chat-completions server for tests: the real SDK talks to it."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+
+@dataclass
+class FakeReply:
+    """What the server answers next: text, tool calls, or an HTTP error."""
+
+    text: str | None = None
+    tool_calls: list[tuple[str, dict[str, Any] | str]] = field(default_factory=list)
+    status: int = 200
+    error: dict[str, Any] | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+    chunk_delay: float = 0.0
+
+
+class FakeOpenAIServer:
+    """Serves queued replies; every request body is kept in `requests`."""
+
+    def __init__(self) -> None:
+        self.replies: list[FakeReply] = []
+        self.requests: list[dict[str, Any]] = []
+        self.disconnects = 0
+        self._lock = threading.Lock()
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
+        self._httpd.daemon_threads = True
+        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+
+    @property
+    def base_url(self) -> str:
+        host, port = self._httpd.server_address[:2]
+        return f"http://{host}:{port}/v1"
+
+    def start(self) -> FakeOpenAIServer:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._httpd.shutdown()
+        self._httpd.server_close()
+
+    def add(self, *replies: FakeReply) -> None:
+        with self._lock:
+            self.replies.extend(replies)
+
+    def next_reply(self, body: dict[str, Any]) -> FakeReply:
+        with self._lock:
+            self.requests.append(body)
+            if not self.replies:
+                return FakeReply(status=500, error={"message": "fake server: no reply queued"})
+            return self.replies.pop(0)
+
+
+def completion(reply: FakeReply, model: str) -> dict[str, Any]:
+    message: dict[str, Any] = {"role": "assistant", "content": reply.text}
+    if reply.tool_calls:
+        message["tool_calls"] = [
+            {
+                "id": f"call_{i}",
+                "type": "function",
+                "function": {"name": name, "arguments": _args_text(args)},
+            }
+            for i, (name, args) in enumerate(reply.tool_calls)
+        ]
+    return {
+        "id": "chatcmpl-fake",
+        "object": "chat.completion",
+        "created": int(time.time()),
+        "model": model,
+        "choices": [
+            {
+                "index": 0,
+                "message": message,
+                "finish_reason": "tool_calls" if reply.tool_calls else "stop",
+            }
+        ],
+        "usage": {"prompt_tokens": 11, "completion_tokens": 7, "total_tokens": 18},
+    }
+
+
+def stream_chunks(reply: FakeReply, model: str, include_usage: bool) -> Iterator[dict[str, Any]]:
+    """Deltas as real servers send them: text in pieces, tool calls interleaved by index."""
+
+    def chunk(delta: dict[str, Any], finish: str | None = None) -> dict[str, Any]:
+        return {
+            "id": "chatcmpl-fake",
+            "object": "chat.completion.chunk",
+            "created": int(time.time()),
+            "model": model,
+            "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
+        }
+
+    yield chunk({"role": "assistant", "content": ""})
+    for word in (reply.text or "").split(" ") if reply.text else []:
+        yield chunk({"content": word + " "})
+    pieces: list[tuple[int, str, str, str]] = []
+    for index, (name, args) in enumerate(reply.tool_calls):
+        text = _args_text(args)
+        half = len(text) // 2
+        pieces.append((index, name, text[:half], text[half:]))
+    for index, name, first, _ in pieces:  # every call's head first ...
+        yield chunk(
+            {
+                "tool_calls": [
+                    {
+                        "index": index,
+                        "id": f"call_{index}",
+                        "type": "function",
+                        "function": {"name": name, "arguments": first},
+                    }
+                ]
+            }
+        )
+    for index, _, _, second in reversed(pieces):  # ... then the tails, in reverse order
+        yield chunk({"tool_calls": [{"index": index, "function": {"arguments": second}}]})
+    yield chunk({}, "tool_calls" if reply.tool_calls else "stop")
+    if include_usage:
+        yield {
+            "id": "chatcmpl-fake",
+            "object": "chat.completion.chunk",
+            "created": int(time.time()),
+            "model": model,
+            "choices": [],
+            "usage": {"prompt_tokens": 11, "completion_tokens": 7, "total_tokens": 18},
+        }
+
+
+def _args_text(args: dict[str, Any] | str) -> str:
+    return args if isinstance(args, str) else json.dumps(args)
+
+
+def _handler_for(server: FakeOpenAIServer) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, format: str, *args: Any) -> None:  # keep test output quiet
+            pass
+
+        def do_POST(self) -> None:
+            length = int(self.headers.get("content-length", "0"))
+            body = json.loads(self.rfile.read(length) or b"{}")
+            body["_authorization"] = self.headers.get("authorization")
+            reply = server.next_reply(body)
+            model = body.get("model", "fake-model")
+            if reply.status != 200:
+                payload = {"error": reply.error or {"message": "error", "type": "error"}}
+                self._send_json(reply.status, payload, reply.headers)
+                return
+            if body.get("stream"):
+                include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
+                self._send_stream(stream_chunks(reply, model, include_usage), reply.chunk_delay)
+            else:
+                self._send_json(200, completion(reply, model), {})
+
+        def _send_json(self, status: int, payload: Any, headers: dict[str, str]) -> None:
+            data = json.dumps(payload).encode()
+            self.send_response(status)
+            self.send_header("content-type", "application/json")
+            self.send_header("content-length", str(len(data)))
+            for key, value in headers.items():
+                self.send_header(key, value)
+            self.end_headers()
+            self.wfile.write(data)
+
+        def _send_stream(self, chunks: Iterator[dict[str, Any]], delay: float) -> None:
+            self.send_response(200)
+            self.send_header("content-type", "text/event-stream")
+            self.send_header("connection", "close")
+            self.end_headers()
+            try:
+                for item in chunks:
+                    self.wfile.write(f"data: {json.dumps(item)}\n\n".encode())
+                    self.wfile.flush()
+                    if delay:
+                        time.sleep(delay)
+                self.wfile.write(b"data: [DONE]\n\n")
+                self.wfile.flush()
+            except (BrokenPipeError, ConnectionResetError):
+                server.disconnects += 1
+            self.close_connection = True
+
+    return Handler
