@@ -66,9 +66,10 @@ class RunState:
             # Same answer as a missing session: never reveal that someone else's exists.
             raise SessionNotFoundError(f"No session '{self.session_id}' for this caller.")
         history = list(stored.messages) if stored is not None else []
-        conversation = self.agent.memory.window(history + self.input_messages)
         prompt = self.agent.system_prompt
-        self.messages = ([Message.system(prompt)] if prompt else []) + conversation
+        system = [Message.system(prompt)] if prompt else []
+        # The window budgets the whole request, system prompt included.
+        self.messages = self.agent.memory.window(system + history + self.input_messages)
 
     def remaining(self) -> float | None:
         if self.deadline is None:

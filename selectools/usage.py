@@ -54,7 +54,15 @@ def estimate_cost(
     """USD cost of one call, or None for a model the price table does not know."""
     if input_tokens == 0 and output_tokens == 0:
         return 0.0
-    return _price(model, provider_id, input_tokens, output_tokens)
+    if (model, provider_id) in _unpriced:
+        return None
+    price = _price(model, provider_id, input_tokens, output_tokens)
+    if price is None:
+        _unpriced.add((model, provider_id))
+    return price
+
+
+_unpriced: set[tuple[str, str | None]] = set()  # models the table does not know: ask once
 
 
 @functools.lru_cache(maxsize=4096)

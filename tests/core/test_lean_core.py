@@ -1,0 +1,52 @@
+"""`import selectools` stays light; a missing extra names what to install."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+HEAVY = ["openai", "fastapi", "flask", "langchain_core", "sqlalchemy", "chromadb", "boto3"]
+
+
+def run_python(code: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True, check=False
+    )
+
+
+def test_import_pulls_in_no_sdk_or_framework() -> None:
+    out = run_python(
+        f"""
+        import sys, selectools
+        print([m for m in {HEAVY!r} + ["genai_prices", "pydantic"] if m in sys.modules])
+        """
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize(
+    ("blocked", "code", "extra"),
+    [
+        ("sqlalchemy", "from selectools.sessions import SQLAlchemySessionStore as S; S()", "sql"),
+        (
+            "openai",
+            "import selectools as s; s.Agent(provider=s.OpenAIProvider(api_key='k')).run('x')",
+            "openai",
+        ),
+    ],
+)
+def test_missing_extra_names_the_install_command(blocked: str, code: str, extra: str) -> None:
+    out = run_python(f"import sys; sys.modules[{blocked!r}] = None\n{code}")
+    assert out.returncode != 0
+    assert f'pip install "selectools[{extra}]"' in out.stderr
+    assert "MissingDependencyError" in out.stderr
+
+
+def test_missing_dependency_error_is_an_import_error() -> None:
+    from selectools import MissingDependencyError
+
+    assert issubclass(MissingDependencyError, ImportError)

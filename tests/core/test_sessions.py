@@ -1,0 +1,126 @@
+"""Session stores: in memory, SQLite (the default) and PostgreSQL, restarts and races."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from selectools import (
+    Agent,
+    ConversationMemory,
+    InMemorySessionStore,
+    Message,
+    ScriptedProvider,
+    SessionStore,
+)
+from selectools.sessions import SQLAlchemySessionStore
+
+
+@pytest.fixture(params=["memory", "sqlite", "postgres"])
+def store(
+    request: pytest.FixtureRequest, tmp_path: Path, unique_name: str
+) -> Iterator[SessionStore]:
+    if request.param == "memory":
+        yield InMemorySessionStore()
+        return
+    if request.param == "sqlite":
+        yield SQLAlchemySessionStore(f"sqlite:///{tmp_path / 'sessions.db'}")
+        return
+    url = request.getfixturevalue("postgres_url")
+    pg = SQLAlchemySessionStore(url, table_prefix=f"{unique_name}_")
+    yield pg
+    pg.metadata.drop_all(pg.engine)
+    pg.engine.dispose()
+
+
+def test_append_load_delete(store: SessionStore) -> None:
+    assert store.load("s") is None
+    store.append("s", [Message.user("hi"), Message.assistant("hello")], owner="ada")
+    store.append("s", [Message.user("again")], owner="someone-else")
+    loaded = store.load("s")
+    assert loaded is not None
+    assert [m.content for m in loaded.messages] == ["hi", "hello", "again"]
+    assert loaded.owner == "ada"  # the first append decides
+    assert store.delete("s") is True
+    assert store.load("s") is None
+    assert store.delete("s") is False
+
+
+def test_messages_round_trip_with_tool_calls(store: SessionStore) -> None:
+    from selectools import ToolCall
+
+    messages = [
+        Message.assistant(None, [ToolCall("c1", "f", '{"x": 1}')]),
+        Message.tool("ünïcode ✓", tool_call_id="c1", name="f"),
+    ]
+    store.append("t", messages)
+    loaded = store.load("t")
+    assert loaded is not None
+    assert list(loaded.messages) == messages
+
+
+async def test_async_methods(store: SessionStore) -> None:
+    await store.aappend("a", [Message.user("x")])
+    loaded = await store.aload("a")
+    assert loaded is not None
+    assert loaded.messages == (Message.user("x"),)
+    assert await store.adelete("a") is True
+
+
+def test_concurrent_appends_lose_nothing_and_keep_batches_whole(store: SessionStore) -> None:
+    writers, batches = 6, 15
+    start = threading.Barrier(writers)
+
+    def write(w: int) -> None:
+        start.wait()
+        for b in range(batches):
+            store.append("race", [Message.user(f"{w}:{b}:0"), Message.user(f"{w}:{b}:1")])
+
+    threads = [threading.Thread(target=write, args=(w,)) for w in range(writers)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    loaded = store.load("race")
+    assert loaded is not None
+    contents = [m.content or "" for m in loaded.messages]
+    assert len(contents) == writers * batches * 2
+    for i in range(0, len(contents), 2):  # each batch is contiguous
+        assert contents[i].endswith(":0")
+        assert contents[i + 1] == contents[i][:-1] + "1"
+    for w in range(writers):  # each writer's batches are in its order
+        mine = [c for c in contents if c.startswith(f"{w}:") and c.endswith(":0")]
+        assert mine == [f"{w}:{b}:0" for b in range(batches)]
+
+
+def test_conversation_survives_a_restart(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'chat.db'}"
+    first = Agent(
+        provider=ScriptedProvider(["Hi Ada."]),
+        memory=ConversationMemory(SQLAlchemySessionStore(url)),
+    )
+    first.run("I am Ada.", session_id="conv")
+    provider = ScriptedProvider(["You are Ada."])
+    restarted = Agent(provider=provider, memory=ConversationMemory(SQLAlchemySessionStore(url)))
+    assert restarted.run("Who am I?", session_id="conv").text == "You are Ada."
+    assert [m.content for m in provider.requests[0].messages] == [
+        "I am Ada.",
+        "Hi Ada.",
+        "Who am I?",
+    ]
+
+
+def test_window_applies_to_stored_history(tmp_path: Path) -> None:
+    provider = ScriptedProvider(["ok"], cycle=True)
+    memory = ConversationMemory(max_messages=3)
+    agent = Agent(provider=provider, memory=memory, system_prompt="sys")
+    for i in range(4):
+        agent.run(f"m{i}", session_id="w")
+    sent = [m.content for m in provider.requests[-1].messages]
+    assert sent == ["sys", "ok", "m3"]  # system prompt kept, window of 3 with it
+    stored = memory.store.load("w")
+    assert stored is not None
+    assert len(stored.messages) == 8  # the store keeps everything
