@@ -43,7 +43,8 @@ def iterate_sync(state: RunState, *, stream_model: bool) -> Iterator[Event]:
         while True:
             request = state.next_request()
             started = time.perf_counter()
-            hub.emit("on_llm_start", ModelCallStarted(state.run_id, request))
+            if hub:
+                hub.emit("on_llm_start", ModelCallStarted(state.run_id, request))
             if stream_model:
                 response = None
                 chunks = iter(provider.stream(request))
@@ -58,7 +59,8 @@ def iterate_sync(state: RunState, *, stream_model: bool) -> Iterator[Event]:
                 response = _require_response(response, provider)
             else:
                 response = provider.complete(request)
-            hub.emit("on_llm_end", _finished_call(state, response, started))
+            if hub:
+                hub.emit("on_llm_end", _finished_call(state, response, started))
             batch = state.accept(response)
             if not batch:
                 break
@@ -98,7 +100,8 @@ async def iterate_async(state: RunState, *, stream_model: bool) -> AsyncIterator
         while True:
             request = state.next_request()
             started = time.perf_counter()
-            await hub.aemit("on_llm_start", ModelCallStarted(state.run_id, request))
+            if hub:
+                await hub.aemit("on_llm_start", ModelCallStarted(state.run_id, request))
             if stream_model:
                 response = None
                 achunks = aiter(provider.astream(request))
@@ -116,10 +119,13 @@ async def iterate_async(state: RunState, *, stream_model: bool) -> AsyncIterator
                 finally:
                     await _aclose(achunks)
                 response = _require_response(response, provider)
+            elif state.deadline is None:
+                response = await provider.acomplete(request)
             else:
                 async with asyncio.timeout(state.remaining()):
                     response = await provider.acomplete(request)
-            await hub.aemit("on_llm_end", _finished_call(state, response, started))
+            if hub:
+                await hub.aemit("on_llm_end", _finished_call(state, response, started))
             batch = state.accept(response)
             if not batch:
                 break

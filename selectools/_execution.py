@@ -69,7 +69,7 @@ async def call_tools_async(
     async def one(item: _Prepared | ToolCallRecord) -> ToolCallRecord:
         return item if isinstance(item, ToolCallRecord) else await _call_async(item, tool_timeout)
 
-    if not parallel:
+    if not parallel or len(batch) == 1:
         return [await one(item) for item in batch]
     async with asyncio.TaskGroup() as group:  # cancelling the run cancels every pending call
         tasks = [group.create_task(one(item)) for item in batch]
@@ -103,7 +103,7 @@ async def _call_async(prepared: _Prepared, run_timeout: float | None) -> ToolCal
         async with asyncio.timeout(timeout):
             if tool.is_async:
                 value = await tool.function(**prepared.arguments)
-            else:
+            else:  # never block the event loop with a sync tool
                 value = await run_in_thread(lambda: tool.function(**prepared.arguments))
     except TimeoutError:
         return _timed_out(prepared, timeout)

@@ -6,8 +6,8 @@ concurrent runs without them seeing each other's messages.
 
 from __future__ import annotations
 
+import os
 import time
-import uuid
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -38,7 +38,7 @@ class RunState:
     ) -> None:
         self.agent = agent
         self.config = config
-        self.run_id = uuid.uuid4().hex
+        self.run_id = os.urandom(16).hex()
         self.session_id = session_id
         self.identity = identity
         self.context = RunContext(

@@ -62,6 +62,13 @@ class Tool:
 
     def parse_arguments(self, raw: str | Mapping[str, Any]) -> dict[str, Any]:
         """Validate what the model sent; ToolArgumentError says what to fix."""
+        if self.args_model is not None and isinstance(raw, str) and raw.strip():
+            from pydantic import ValidationError
+
+            try:  # fast path: pydantic parses and validates the JSON in one pass
+                return dict(self.args_model.model_validate_json(raw).__dict__)
+            except ValidationError:
+                pass  # fall through to explain precisely what is wrong
         if isinstance(raw, Mapping):
             data: Any = dict(raw)
         else:
@@ -90,7 +97,7 @@ class Tool:
             model = self.args_model.model_validate(data)
         except ValidationError as exc:
             raise ToolArgumentError(_describe_validation_error(self.name, exc)) from None
-        return {name: getattr(model, name) for name in type(model).model_fields}
+        return dict(model.__dict__)
 
     def bind(self, arguments: dict[str, Any], context: RunContext) -> dict[str, Any]:
         """Add the run context to validated arguments when the function asks for it."""
