@@ -11,6 +11,7 @@ from .config import AgentConfig
 from .context import RunContext
 from .errors import (
     ContextLengthError,
+    InvalidInputError,
     MaxIterationsError,
     MissingDependencyError,
     ProviderAuthError,
@@ -62,6 +63,7 @@ __all__ = [
     "ConversationMemory",
     "Event",
     "InMemorySessionStore",
+    "InvalidInputError",
     "MaxIterationsError",
     "Message",
     "MissingDependencyError",

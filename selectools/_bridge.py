@@ -11,7 +11,7 @@ import asyncio
 import concurrent.futures
 import contextvars
 import threading
-from collections.abc import Callable, Coroutine
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -83,3 +83,24 @@ async def run_in_thread(func: Callable[..., T], *args: Any) -> T:
     return await asyncio.get_running_loop().run_in_executor(
         tool_executor(), lambda: context.run(func, *args)
     )
+
+
+def iterate_sync(agen: AsyncIterator[T]) -> Iterator[T]:
+    """Drive an async iterator from sync code, one item at a time, on the bridge loop.
+
+    Closing the returned generator (a WSGI client going away) closes `agen` too.
+    """
+    try:
+        while True:
+            try:
+                yield run_coroutine_sync(_anext(agen))
+            except StopAsyncIteration:
+                return
+    finally:
+        aclose = getattr(agen, "aclose", None)
+        if aclose is not None:
+            run_coroutine_sync(aclose())
+
+
+async def _anext(agen: AsyncIterator[T]) -> T:
+    return await anext(agen)

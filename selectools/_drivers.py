@@ -176,8 +176,10 @@ def _error_type(exc: BaseException) -> str:
 
 
 def _status_for(exc: SelectoolsError) -> int:
-    from .errors import MaxIterationsError, SessionNotFoundError
+    from .errors import InvalidInputError, MaxIterationsError, SessionNotFoundError
 
+    if isinstance(exc, InvalidInputError):
+        return 422
     if isinstance(exc, RunTimeoutError):
         return 504
     if isinstance(exc, SessionNotFoundError):

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from ._execution import _Prepared, prepare
 from .config import AgentConfig
 from .context import RunContext
-from .errors import MaxIterationsError, RunTimeoutError, SessionNotFoundError
+from .errors import InvalidInputError, MaxIterationsError, RunTimeoutError, SessionNotFoundError
 from .messages import Message, coerce_messages
 from .providers.base import ModelRequest, ModelResponse
 from .results import AgentResult, ToolCallRecord
@@ -49,7 +49,7 @@ class RunState:
         )
         self.input_messages = coerce_messages(input)
         if not self.input_messages:
-            raise ValueError("A run needs input: a prompt string or at least one message.")
+            raise InvalidInputError("A run needs input: a prompt string or at least one message.")
         self.deadline = (
             time.monotonic() + config.run_timeout if config.run_timeout is not None else None
         )

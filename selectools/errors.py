@@ -4,6 +4,7 @@ from __future__ import annotations
 
 __all__ = [
     "ContextLengthError",
+    "InvalidInputError",
     "MaxIterationsError",
     "MissingDependencyError",
     "ProviderAuthError",
@@ -22,6 +23,10 @@ __all__ = [
 
 class SelectoolsError(Exception):
     """Base class of every error selectools raises on purpose."""
+
+
+class InvalidInputError(SelectoolsError, ValueError):
+    """The run's input is malformed (no messages, a bad role); HTTP adapters answer 422."""
 
 
 class ToolDefinitionError(SelectoolsError, TypeError):

@@ -6,6 +6,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from .errors import InvalidInputError
+
 __all__ = ["Message", "Role", "ToolCall", "coerce_messages"]
 
 Role = Literal["system", "user", "assistant", "tool"]
@@ -79,12 +81,14 @@ class Message:
     def from_dict(cls, data: Mapping[str, Any]) -> Message:
         role = data.get("role")
         if role not in _ROLES:
-            raise ValueError(f"Message role must be one of {sorted(_ROLES)}, got {role!r}.")
+            raise InvalidInputError(f"Message role must be one of {sorted(_ROLES)}, got {role!r}.")
         content = data.get("content")
         if isinstance(content, list):  # OpenAI content parts: keep the text parts
             content = "".join(part.get("text", "") for part in content if isinstance(part, Mapping))
         if content is not None and not isinstance(content, str):
-            raise ValueError(f"Message content must be a string, got {type(content).__name__}.")
+            raise InvalidInputError(
+                f"Message content must be a string, got {type(content).__name__}."
+            )
         calls = tuple(ToolCall.from_dict(c) for c in data.get("tool_calls") or ())
         return cls(
             role=role,
@@ -110,7 +114,7 @@ def coerce_messages(value: str | Message | Mapping[str, Any] | Sequence[Any]) ->
         elif isinstance(item, Mapping):
             messages.append(Message.from_dict(item))
         else:
-            raise ValueError(
+            raise InvalidInputError(
                 f"Each message must be a Message or a dict with 'role' and 'content', "
                 f"got {type(item).__name__}."
             )

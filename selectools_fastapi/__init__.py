@@ -1,0 +1,13 @@
+"""Mount a selectools agent in an existing FastAPI app: `app.include_router(AgentRouter(agent))`."""
+
+from __future__ import annotations
+
+from selectools._optional import require
+
+require("fastapi", extra="fastapi", feature="selectools_fastapi")
+
+from selectools.serving import ServingOptions  # noqa: E402
+
+from .router import AgentRouter  # noqa: E402
+
+__all__ = ["AgentRouter", "ServingOptions"]
