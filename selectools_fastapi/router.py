@@ -29,7 +29,9 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
         (504, "The run or the provider timed out"),
     )
 }
-_SSE = {200: {"content": {"text/event-stream": {}}, "description": "Server-Sent Events"}}
+_SSE: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"text/event-stream": {}}, "description": "Server-Sent Events"}
+}
 _SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 
 
@@ -56,13 +58,13 @@ class AgentRouter(APIRouter):
         options: ServingOptions | None = None,
         **kwargs: Any,
     ) -> None:
-        self.options = options or ServingOptions()
+        opts = options or ServingOptions()
         kwargs.setdefault("tags", ["agent"])
-        kwargs.setdefault("route_class", _route_class(self.options))
+        kwargs.setdefault("route_class", _route_class(opts))
         super().__init__(**kwargs)
+        self.serving_options = opts  # not `options`: APIRouter.options() is the HTTP verb
         resolve_agent = _agent_dependency(agent)
         who = _caller_dependency(identity, context)
-        opts = self.options
 
         @self.post("/invoke", response_model=protocol.InvokeResponse, responses=_ERRORS)
         async def invoke(

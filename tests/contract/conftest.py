@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -53,5 +52,5 @@ class FastAPIClient:
 
 
 @pytest.fixture(params=["fastapi"])
-def api(request: pytest.FixtureRequest) -> Iterator[FastAPIClient]:
-    yield FastAPIClient(make_agent())
+def api(request: pytest.FixtureRequest) -> FastAPIClient:
+    return FastAPIClient(make_agent())

@@ -1,0 +1,59 @@
+"""An existing FastAPI app (its own routes, its own API-key check) with an agent at /agent.
+
+Run: python examples/fastapi_app.py   (or: uvicorn examples.fastapi_app:app)
+Try: curl -H "Authorization: Bearer demo-key" -d '{"input": "Where is order 1001?"}' \
+          -H "Content-Type: application/json" http://127.0.0.1:8000/agent/invoke
+"""
+
+from __future__ import annotations
+
+import hmac
+import os
+import sys
+from pathlib import Path
+
+from fastapi import Depends, FastAPI, Header, HTTPException
+
+sys.path.insert(0, str(Path(__file__).parent))
+from demo_shop import api_key, build_agent, get_order
+
+from selectools_fastapi import AgentRouter
+
+
+def require_api_key(
+    authorization: str | None = Header(default=None),
+    x_api_key: str | None = Header(default=None),
+) -> str:
+    """The host app's own auth: Bearer (what OpenAI clients send) or X-API-Key."""
+    sent = x_api_key or (authorization or "").removeprefix("Bearer ").strip()
+    if not hmac.compare_digest(sent.encode(), api_key().encode()):
+        raise HTTPException(401, "Send your key as 'Authorization: Bearer <key>' or 'X-API-Key'.")
+    return "demo-user"
+
+
+app = FastAPI(title="Acme Shop")
+
+
+@app.get("/")
+def home() -> dict[str, str]:
+    return {"app": "Acme Shop", "agent": "/agent", "docs": "/docs"}
+
+
+@app.get("/orders/{order_id}", dependencies=[Depends(require_api_key)])
+def read_order(order_id: int) -> dict[str, object]:
+    try:
+        return get_order(order_id)
+    except LookupError as exc:
+        raise HTTPException(404, str(exc)) from None
+
+
+app.include_router(
+    AgentRouter(build_agent(), identity=require_api_key),
+    prefix="/agent",
+    dependencies=[Depends(require_api_key)],
+)
+
+if __name__ == "__main__":
+    import uvicorn
+
+    uvicorn.run(app, host="127.0.0.1", port=int(os.environ.get("PORT", "8000")))

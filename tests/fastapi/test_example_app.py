@@ -1,0 +1,63 @@
+"""The README's demo app: its own routes and key check, the agent at /agent, offline model."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+from fastapi.testclient import TestClient
+
+EXAMPLES = Path(__file__).parents[2] / "examples"
+
+
+def load_example(name: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> ModuleType:
+    monkeypatch.setenv("SELECTOOLS_DEMO_DIR", str(tmp_path))
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
+    monkeypatch.delenv("SELECTOOLS_API_KEY", raising=False)
+    monkeypatch.syspath_prepend(str(EXAMPLES))
+    import demo_shop
+
+    importlib.reload(demo_shop)  # pick up this test's data directory
+    spec = importlib.util.spec_from_file_location(f"example_{name}", EXAMPLES / f"{name}.py")
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_demo_app_answers_with_the_offline_model(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    app = load_example("fastapi_app", monkeypatch, tmp_path).app
+    client = TestClient(app)
+    assert client.get("/").json()["agent"] == "/agent"
+    assert client.post("/agent/invoke", json={"input": "order 1001?"}).status_code == 401
+    wrong = client.post(
+        "/agent/invoke", json={"input": "x"}, headers={"Authorization": "Bearer nope"}
+    )
+    assert wrong.status_code == 401
+    for headers in ({"Authorization": "Bearer demo-key"}, {"X-API-Key": "demo-key"}):
+        answer = client.post(
+            "/agent/invoke", json={"input": "Where is order 1002?"}, headers=headers
+        )
+        assert answer.status_code == 200
+        body = answer.json()
+        assert body["tool_calls"][0]["arguments"] == {"order_id": 1002}
+        assert "Alan Turing" in body["output"]
+        assert "Offline demo model" in body["output"]
+    own_route = client.get("/orders/1003", headers={"X-API-Key": "demo-key"})
+    assert own_route.json()["customer"] == "Grace Hopper"
+
+
+def test_demo_key_comes_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    module = load_example("fastapi_app", monkeypatch, tmp_path)
+    monkeypatch.setenv("SELECTOOLS_API_KEY", "s3cret")
+    client = TestClient(module.app)
+    assert client.get("/agent/tools", headers={"X-API-Key": "demo-key"}).status_code == 401
+    assert client.get("/agent/tools", headers={"X-API-Key": "s3cret"}).status_code == 200
