@@ -78,7 +78,7 @@ def _check_input(chars: int, options: ServingOptions) -> None:
         )
 
 
-def _run_kwargs(
+def run_kwargs(
     agent: Agent, body: protocol.InvokeRequest, who: RunRequest, options: ServingOptions
 ) -> dict[str, Any]:
     _check_input(body.input_chars(), options)
@@ -94,7 +94,7 @@ def _run_kwargs(
 async def invoke(
     agent: Agent, body: protocol.InvokeRequest, who: RunRequest, options: ServingOptions
 ) -> dict[str, Any]:
-    kwargs = _run_kwargs(agent, body, who, options)
+    kwargs = run_kwargs(agent, body, who, options)
     result = await agent.arun(body.run_input(), **kwargs)
     return protocol.InvokeResponse.of(result).model_dump()
 
@@ -148,7 +148,7 @@ async def stream(
     agent: Agent, body: protocol.InvokeRequest, who: RunRequest, options: ServingOptions
 ) -> AsyncIterator[str]:
     """SSE frames for one run; validation errors raise before the first frame."""
-    kwargs = _run_kwargs(agent, body, who, options)
+    kwargs = run_kwargs(agent, body, who, options)
     events = agent.astream(body.run_input(), **kwargs)
     return _frames(events, options)
 

@@ -34,3 +34,33 @@ def fastapi_app(agent: Agent, options: ServingOptions = OPTIONS) -> Any:
     router = AgentRouter(agent, identity=current_user, context=tenant, options=options)
     app.include_router(router, prefix="/agent", dependencies=[Depends(current_user)])
     return app
+
+
+def flask_app(agent: Agent, options: ServingOptions = OPTIONS) -> Any:
+    from flask import Flask, abort, g, request
+
+    from selectools_flask import Selectools
+
+    app = Flask(__name__)
+
+    @app.before_request
+    def login() -> None:  # the host app's own auth, applied to every route
+        if request.path == "/health":
+            return
+        user = TOKENS.get((request.headers.get("Authorization") or "").removeprefix("Bearer "))
+        if user is None:
+            abort(401)
+        g.user = user
+
+    @app.get("/health")
+    def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    Selectools(
+        app,
+        agent=agent,
+        identity=lambda: g.user,
+        context=lambda: {"tenant": "acme"},
+        options=options,
+    )
+    return app

@@ -48,9 +48,27 @@ class FastAPIClient:
             body = response.json()
         except ValueError:
             body = None
-        return Answer(response.status_code, body, dict(response.headers), response.text)
+        headers = {k.lower(): v for k, v in response.headers.items()}
+        return Answer(response.status_code, body, headers, response.text)
 
 
-@pytest.fixture(params=["fastapi"])
-def api(request: pytest.FixtureRequest) -> FastAPIClient:
+class FlaskClient:
+    def __init__(self, agent: Agent) -> None:
+        self.client = apps.flask_app(agent).test_client()
+
+    def request(self, method: str, path: str, **kwargs: Any) -> Answer:
+        kwargs.setdefault("headers", AUTH)
+        if "content" in kwargs:
+            kwargs["data"] = kwargs.pop("content")
+        response = self.client.open(path, method=method, **kwargs)
+        text = response.get_data(as_text=True)
+        headers = {k.lower(): v for k, v in response.headers.items()}
+        return Answer(response.status_code, response.get_json(silent=True), headers, text)
+
+
+@pytest.fixture(params=["fastapi", "flask"])
+def api(request: pytest.FixtureRequest) -> FastAPIClient | FlaskClient:
+    """The same contract, run against each adapter's app."""
+    if request.param == "flask":
+        return FlaskClient(make_agent())
     return FastAPIClient(make_agent())

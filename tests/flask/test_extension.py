@@ -1,0 +1,251 @@
+"""Flask specifics: the extension pattern, app factories, config, real servers."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from flask import Flask
+from werkzeug.serving import make_server
+
+from selectools import Agent, ScriptedProvider, call, tool
+from selectools.sessions import SQLAlchemySessionStore
+from selectools_flask import Selectools
+from tests.contract.apps import flask_app
+from tests.contract.conftest import AUTH, parse_sse
+from tests.fakes.agents import make_agent
+
+ROOT = Path(__file__).parents[2]
+
+
+def echo_agent(reply: str) -> Agent:
+    return Agent(provider=ScriptedProvider([reply], cycle=True))
+
+
+def test_app_factory_and_two_apps_in_one_process() -> None:
+    ext = Selectools(agent=echo_agent("default agent"))
+
+    def create_app(**config: Any) -> Flask:
+        app = Flask(__name__)
+        app.config.update(config)
+        ext.init_app(app)
+        return app
+
+    first = create_app(SELECTOOLS_URL_PREFIX="/bot", SELECTOOLS_MODEL_NAME="first-bot")
+    second = create_app()
+    a, b = first.test_client(), second.test_client()
+    assert a.post("/bot/invoke", json={"input": "x"}).get_json()["output"] == "default agent"
+    assert b.post("/agent/invoke", json={"input": "x"}).get_json()["output"] == "default agent"
+    assert a.post("/agent/invoke", json={"input": "x"}).status_code == 404
+    assert a.get("/bot/v1/models").get_json()["data"][0]["id"] == "first-bot"
+    assert b.get("/agent/v1/models").get_json()["data"][0]["id"] == "selectools-agent"
+    assert "selectools" in first.extensions
+    assert first.extensions["selectools"] is not second.extensions["selectools"]
+
+
+def test_init_app_can_take_its_own_agent() -> None:
+    ext = Selectools()
+    one, two = Flask("one"), Flask("two")
+    ext.init_app(one, agent=echo_agent("one"))
+    ext.init_app(two, agent=echo_agent("two"))
+    assert (
+        one.test_client().post("/agent/invoke", json={"input": "x"}).get_json()["output"] == "one"
+    )
+    assert (
+        two.test_client().post("/agent/invoke", json={"input": "x"}).get_json()["output"] == "two"
+    )
+
+
+def test_config_wins_over_constructor_defaults() -> None:
+    app = Flask(__name__)
+    app.config["SELECTOOLS_MAX_INPUT_CHARS"] = 5
+    Selectools(app, agent=echo_agent("ok"))
+    assert app.config["SELECTOOLS_STREAM_KEEPALIVE"] == 15.0  # set with setdefault
+    answer = app.test_client().post("/agent/invoke", json={"input": "too long"})
+    assert answer.status_code == 413
+
+
+def test_missing_agent_is_a_clear_error() -> None:
+    with pytest.raises(ValueError, match="needs an agent"):
+        Selectools(Flask(__name__))
+
+
+def test_session_store_url_from_config(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'sessions.db'}"
+    agent = echo_agent("stored")
+    app = Flask(__name__)
+    app.config["SELECTOOLS_SESSION_STORE_URL"] = url
+    Selectools(app, agent=agent)
+    app.test_client().post("/agent/invoke", json={"input": "remember me", "session_id": "k"})
+    stored = SQLAlchemySessionStore(url).load("k")
+    assert stored is not None
+    assert [m.content for m in stored.messages] == ["remember me", "stored"]
+    assert agent.memory.store.load("k") is None  # the caller's agent object is untouched
+
+
+def test_agent_factory_gets_the_request() -> None:
+    agents = {"fr": echo_agent("Bonjour"), "en": echo_agent("Hello")}
+    app = Flask(__name__)
+    Selectools(app, agent=lambda req: agents[req.headers.get("X-Lang", "en")])
+    client = app.test_client()
+    assert client.post("/agent/invoke", json={"input": "hi"}).get_json()["output"] == "Hello"
+    french = client.post("/agent/invoke", json={"input": "hi"}, headers={"X-Lang": "fr"})
+    assert french.get_json()["output"] == "Bonjour"
+
+
+def test_host_error_handlers_and_routes_are_untouched() -> None:
+    app = flask_app(make_agent())
+    client = app.test_client()
+    assert client.get("/health").get_json() == {"status": "ok"}
+    assert client.get("/agent/tools").status_code == 401  # the host's before_request ran
+
+
+# -- real servers -------------------------------------------------------------------
+
+
+@contextmanager
+def werkzeug_server(app: Flask) -> Iterator[str]:
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(10)
+
+
+gate = threading.Event()
+cancelled = threading.Event()
+
+
+@tool
+async def gated() -> str:
+    """Waits until the test opens the gate."""
+    opened = await asyncio.to_thread(gate.wait, 10)
+    return "opened" if opened else "timed out: events were not streamed incrementally"
+
+
+@tool
+async def forever() -> str:
+    """Never finishes on its own."""
+    try:
+        await asyncio.Event().wait()
+    except asyncio.CancelledError:
+        cancelled.set()
+        raise
+    return "unreachable"
+
+
+def live_agent() -> Agent:
+    def respond(request: Any) -> Any:
+        last = request.messages[-1]
+        if last.role == "tool":
+            return f"tool said: {last.content}"
+        return [call(last.content or "")]
+
+    return Agent([gated, forever], ScriptedProvider(responder=respond))
+
+
+def test_stream_is_incremental_under_werkzeug() -> None:
+    gate.clear()
+    with werkzeug_server(flask_app(live_agent())) as url:
+        seen = []
+        with httpx.stream(
+            "POST", f"{url}/agent/stream", json={"input": "gated"}, headers=AUTH, timeout=20
+        ) as response:
+            for line in response.iter_lines():
+                if line.startswith("event: "):
+                    seen.append(line[7:])
+                    if line == "event: tool_call_started":
+                        gate.set()
+                if '"run_finished"' in line:
+                    assert '"output": "tool said: opened"' in line
+    assert seen[:2] == ["run_started", "tool_call_started"]
+    assert seen[-1] == "run_finished"
+
+
+def test_disconnect_stops_the_run_under_werkzeug() -> None:
+    cancelled.clear()
+    from tests.contract.apps import OPTIONS
+
+    fast_keepalive = type(OPTIONS)(keepalive_seconds=0.05)
+    with werkzeug_server(flask_app(live_agent(), fast_keepalive)) as url:
+        with httpx.stream(
+            "POST", f"{url}/agent/stream", json={"input": "forever"}, headers=AUTH, timeout=20
+        ) as response:
+            for line in response.iter_lines():
+                if line == "event: tool_call_started":
+                    break
+        assert cancelled.wait(10), "the run kept going after its client left"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def test_example_app_under_gunicorn(tmp_path: Path) -> None:
+    pytest.importorskip("gunicorn", reason="gunicorn is in the test dependency group")
+    port = free_port()
+    env = {
+        **os.environ,
+        "SELECTOOLS_DEMO_DIR": str(tmp_path),
+        "SELECTOOLS_API_KEY": "gk",
+        "PYTHONPATH": str(ROOT),
+    }
+    env.pop("OPENAI_API_KEY", None)
+    env.pop("OPENAI_BASE_URL", None)
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            "2",
+            "--threads",
+            "4",
+            "--chdir",
+            str(ROOT / "examples"),
+            "flask_app:app",
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                httpx.get(base + "/", timeout=1)
+                break
+            except httpx.TransportError:
+                assert server.poll() is None, server.stderr.read() if server.stderr else ""
+                assert time.monotonic() < deadline, "gunicorn did not start"
+                time.sleep(0.1)
+        headers = {"Authorization": "Bearer gk"}
+        answer = httpx.post(base + "/agent/invoke", json={"input": "order 1003?"}, headers=headers)
+        assert answer.status_code == 200
+        assert "Grace Hopper" in answer.json()["output"]
+        streamed = httpx.post(base + "/agent/stream", json={"input": "hi"}, headers=headers)
+        assert [n for n, _ in parse_sse(streamed.text)][-1] == "run_finished"
+        assert httpx.post(base + "/agent/invoke", json={"input": "x"}).status_code == 401
+    finally:
+        server.terminate()
+        server.wait(10)
