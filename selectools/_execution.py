@@ -101,7 +101,9 @@ async def _call_async(prepared: _Prepared, run_timeout: float | None) -> ToolCal
     prepared.started = time.perf_counter()
     try:
         async with asyncio.timeout(timeout):
-            if tool.is_async:
+            if tool.afunction is not None:
+                value = await tool.afunction(**prepared.arguments)
+            elif tool.is_async:
                 value = await tool.function(**prepared.arguments)
             else:  # never block the event loop with a sync tool
                 value = await run_in_thread(lambda: tool.function(**prepared.arguments))

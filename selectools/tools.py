@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import inspect
 import json
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, overload
 
@@ -25,7 +25,9 @@ class Tool:
 
     Build one with `@tool`; construct directly only to wrap a callable whose
     schema is already known (it then validates only that the arguments are an
-    object, and the callable checks the rest).
+    object, and the callable checks the rest). `afunction`, when given, is the
+    native async twin of a sync `function`: async runs await it, sync runs call
+    `function`, and neither hops threads.
     """
 
     name: str
@@ -35,6 +37,7 @@ class Tool:
     timeout: float | None = None
     args_model: type[BaseModel] | None = None
     context_param: str | None = None
+    afunction: Callable[..., Awaitable[Any]] | None = None
     is_async: bool = field(init=False)
 
     def __post_init__(self) -> None:
