@@ -121,7 +121,9 @@ def _parse_one(sql: str, dialect: str) -> exp.Expression:
             f"Send exactly one SQL statement; got {len(statements)}. Stacked statements "
             f"(a ';' followed by more SQL) are refused."
         )
-    statement: exp.Expression = statements[0]
+    statement = statements[0]
+    if not isinstance(statement, exp.Expression):
+        raise QueryRefusedError("The SQL did not parse into a statement. Send one valid statement.")
     return statement
 
 
