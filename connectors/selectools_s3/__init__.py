@@ -1,0 +1,11 @@
+"""S3 buckets as agent tools: list and read within an allowlist, opt-in writes and deletes."""
+
+from __future__ import annotations
+
+from selectools._optional import require
+
+require("boto3", extra="s3", feature="selectools_s3")
+
+from .toolkit import S3AccessError, S3Toolkit  # noqa: E402
+
+__all__ = ["S3AccessError", "S3Toolkit"]
