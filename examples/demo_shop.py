@@ -1,4 +1,5 @@
-"""The demo's shared parts: a small shop database, its tools, and the model choice.
+"""The demo's shared parts: a shop database (SQLite), its policies (embedded Chroma),
+the agent's tools over both, and the model choice.
 
 Both example apps (FastAPI and Flask) import this. With OPENAI_API_KEY or
 OPENAI_BASE_URL set, a real model answers; otherwise an offline demo model
@@ -20,8 +21,8 @@ from selectools import (
     Provider,
     Reply,
     ScriptedProvider,
+    Tool,
     call,
-    tool,
 )
 from selectools.sessions import SQLAlchemySessionStore
 
@@ -51,13 +52,15 @@ def create_shop() -> None:
         )
 
 
-@tool
-def get_order(order_id: int) -> dict[str, object]:
-    """Look up an order by its number.
+POLICIES = {
+    "refunds": "Refunds go back to the original card within 5 business days.",
+    "returns": "Returns are free within 30 days: print the label from your account.",
+    "shipping": "Orders ship from Rotterdam and arrive in 2 to 4 business days.",
+}
 
-    Args:
-        order_id: the order number, e.g. 1001
-    """
+
+def get_order(order_id: int) -> dict[str, object]:
+    """Look up an order by its number (the host app's own route uses this)."""
     with sqlite3.connect(f"file:{DB_PATH}?mode=ro", uri=True) as db:
         row = db.execute(
             "SELECT id, customer, status, total_eur FROM orders WHERE id = ?", (order_id,)
@@ -74,14 +77,21 @@ OFFLINE_NOTICE = (
 
 
 def offline_model(request: ModelRequest) -> Reply | str:
-    """Calls get_order when asked about an order number; otherwise explains itself."""
+    """Queries the orders table for an order number, searches the policies otherwise."""
     last = request.messages[-1]
     if last.role == "tool":
         return f"Here is what I found: {last.content} {OFFLINE_NOTICE}"
-    match = re.search(r"\b(\d{3,})\b", last.content or "")
+    text = last.content or ""
+    match = re.search(r"\b(\d{3,})\b", text)
     if match:
-        return Reply(calls=(call("get_order", order_id=int(match.group(1))),))
-    return f"Ask me about an order, e.g. 'Where is order 1001?' {OFFLINE_NOTICE}"
+        sql = f"SELECT id, customer, status, total_eur FROM orders WHERE id = {int(match.group(1))}"
+        return Reply(calls=(call("run_query", sql=sql),))
+    if re.search(r"refund|return|ship|deliver|policy", text, re.IGNORECASE):
+        return Reply(calls=(call("search_documents", query=text, k=1),))
+    return (
+        "Ask me about an order ('Where is order 1001?') or a policy ('How do refunds "
+        f"work?'). {OFFLINE_NOTICE}"
+    )
 
 
 def choose_provider() -> Provider:
@@ -90,12 +100,30 @@ def choose_provider() -> Provider:
     return ScriptedProvider(responder=offline_model, chunk_delay=0.02)
 
 
-def build_agent() -> Agent:
+def shop_tools() -> list[Tool]:
+    """SQL over the orders (read-only) and search over the policies (embedded Chroma)."""
+    import chromadb
+    from selectools_chroma import ChromaToolkit, HashingEmbeddingFunction
+    from selectools_sql import SQLToolkit
+
     create_shop()
+    sql = SQLToolkit(f"sqlite:///{DB_PATH}", include_tables=["orders"], max_rows=20)
+    client = chromadb.PersistentClient(path=str(DATA_DIR / "chroma"))
+    policies = ChromaToolkit(
+        client=client, name="shop_policies", embedding_function=HashingEmbeddingFunction()
+    )
+    policies.collection.upsert(ids=list(POLICIES), documents=list(POLICIES.values()))
+    return [*sql.tools(), *policies.tools()]
+
+
+def build_agent() -> Agent:
     store = SQLAlchemySessionStore(f"sqlite:///{DATA_DIR / 'sessions.db'}")
     return Agent(
-        [get_order],
+        shop_tools(),
         choose_provider(),
-        system_prompt="You are the shop's assistant. Use the tools; never invent orders.",
+        system_prompt=(
+            "You are the shop's assistant. Query the orders table and search the policies; "
+            "never invent orders."
+        ),
         memory=ConversationMemory(store, max_messages=40),
     )

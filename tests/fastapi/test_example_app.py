@@ -46,9 +46,14 @@ def test_demo_app_answers_with_the_offline_model(
         )
         assert answer.status_code == 200
         body = answer.json()
-        assert body["tool_calls"][0]["arguments"] == {"order_id": 1002}
+        assert body["tool_calls"][0]["name"] == "run_query"
         assert "Alan Turing" in body["output"]
         assert "Offline demo model" in body["output"]
+    policy = client.post(
+        "/agent/invoke", json={"input": "How do refunds work?"}, headers={"X-API-Key": "demo-key"}
+    ).json()
+    assert policy["tool_calls"][0]["name"] == "search_documents"
+    assert "original card" in policy["output"]
     own_route = client.get("/orders/1003", headers={"X-API-Key": "demo-key"})
     assert own_route.json()["customer"] == "Grace Hopper"
 
