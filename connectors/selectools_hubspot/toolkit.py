@@ -1,0 +1,333 @@
+"""HubSpotToolkit: search and read CRM records; create, update, associate and note on opt-in."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from typing import Any, Literal, TypeVar
+
+from pydantic import BaseModel, Field
+
+from selectools import Tool, tool
+
+from .errors import HubSpotToolError, is_api_exception, retry_after, translate
+
+__all__ = ["HubSpotToolkit", "PropertyFilter"]
+
+T = TypeVar("T")
+
+DEFAULT_PROPERTIES = {
+    "contacts": ["firstname", "lastname", "email", "company", "phone"],
+    "companies": ["name", "domain", "industry", "city"],
+    "deals": ["dealname", "amount", "dealstage", "closedate", "pipeline"],
+}
+# HubSpot-defined association type ids for note -> object.
+_NOTE_ASSOCIATION = {"contacts": 202, "companies": 190, "deals": 214, "tickets": 228}
+
+
+class PropertyFilter(BaseModel):
+    """One condition on a property."""
+
+    property: str = Field(description="the property's internal name, e.g. 'email'")
+    operator: Literal[
+        "EQ", "NEQ", "LT", "LTE", "GT", "GTE", "CONTAINS_TOKEN", "HAS_PROPERTY", "NOT_HAS_PROPERTY"
+    ] = "EQ"
+    value: str | None = Field(default=None, description="compared value (omit for HAS_PROPERTY)")
+
+
+class HubSpotToolkit:
+    """Tools over a HubSpot account, read-only unless `allow_writes=True`.
+
+    Args:
+        access_token: a private-app token (or pass `client=HubSpot(...)`); never
+            shown to the model.
+        client: a `hubspot.HubSpot` client.
+        objects: the object types the tools may touch.
+        allow_writes: adds create, update, associate and add-note tools.
+        max_results: most records per search page.
+        max_retries: retries of a 429, with the server's Retry-After (or backoff).
+    """
+
+    def __init__(
+        self,
+        access_token: str | None = None,
+        *,
+        client: Any = None,
+        objects: Sequence[str] = ("contacts", "companies", "deals"),
+        allow_writes: bool = False,
+        max_results: int = 20,
+        max_retries: int = 3,
+        max_backoff: float = 30.0,
+        name_prefix: str = "",
+    ) -> None:
+        if client is None:
+            if not access_token:
+                raise ValueError("HubSpotToolkit needs access_token=... or client=HubSpot(...).")
+            from hubspot import HubSpot
+
+            client = HubSpot(access_token=access_token)
+        self.client = client
+        self.objects = tuple(objects)
+        self.allow_writes = allow_writes
+        self.max_results = max_results
+        self.max_retries = max_retries
+        self.max_backoff = max_backoff
+        self.name_prefix = name_prefix
+
+    def tools(self) -> list[Tool]:
+        methods: list[Callable[..., Any]] = [self.search_records, self.get_record]
+        if self.allow_writes:
+            methods += [
+                self.create_record,
+                self.update_record,
+                self.associate_records,
+                self.add_note,
+            ]
+        return [self._tool(m) for m in methods]
+
+    def _tool(self, method: Callable[..., Any]) -> Tool:
+        made = tool(name=f"{self.name_prefix}{method.__name__}")(method)
+        for key, schema in made.parameters["properties"].items():
+            if key.endswith("object_type"):
+                schema["enum"] = list(self.objects)
+        return made
+
+    # -- reads -------------------------------------------------------------------
+
+    def search_records(
+        self,
+        object_type: str,
+        query: str | None = None,
+        filters: list[PropertyFilter] | None = None,
+        sort_by: str | None = None,
+        descending: bool = False,
+        properties: list[str] | None = None,
+        limit: int = 10,
+        after: str | None = None,
+    ) -> dict[str, Any]:
+        """Search records by free text and/or property filters, one page at a time.
+
+        Args:
+            object_type: which kind of record
+            query: free text matched against the record's default searchable properties
+            filters: conditions that must all hold
+            sort_by: a property to sort by
+            descending: sort from high to low
+            properties: properties to return (defaults to the common ones)
+            limit: records per page
+            after: the `next_after` of the previous page
+        """
+        from hubspot.crm.objects import Filter, FilterGroup, PublicObjectSearchRequest
+
+        kind = self._object(object_type)
+        request = PublicObjectSearchRequest(
+            query=query or None,
+            limit=max(1, min(limit, self.max_results)),
+            after=after or None,
+            properties=properties or DEFAULT_PROPERTIES.get(kind),
+            sorts=[
+                {"propertyName": sort_by, "direction": "DESCENDING" if descending else "ASCENDING"}
+            ]
+            if sort_by
+            else None,
+            filter_groups=[
+                FilterGroup(
+                    filters=[
+                        Filter(property_name=f.property, operator=f.operator, value=f.value)
+                        for f in filters
+                    ]
+                )
+            ]
+            if filters
+            else None,
+        )
+        page = self._call(
+            f"search {kind}",
+            lambda: self.client.crm.objects.search_api.do_search(
+                kind, public_object_search_request=request
+            ),
+        )
+        following = page.paging.next.after if page.paging and page.paging.next else None
+        return {
+            "total": page.total,
+            "results": [_record(r) for r in page.results],
+            "next_after": following,
+        }
+
+    def get_record(
+        self,
+        object_type: str,
+        record_id: str,
+        properties: list[str] | None = None,
+        associations: list[str] | None = None,
+    ) -> dict[str, Any]:
+        """Get one record by id, with the ids of its associated records.
+
+        Args:
+            object_type: which kind of record
+            record_id: the record's id
+            properties: properties to return (defaults to the common ones)
+            associations: object types whose associated ids to include, e.g. ["companies"]
+        """
+        kind = self._object(object_type)
+        linked = [self._object(a) for a in associations or [o for o in self.objects if o != kind]]
+        found = self._call(
+            f"read {kind} {record_id}",
+            lambda: self.client.crm.objects.basic_api.get_by_id(
+                kind,
+                record_id,
+                properties=properties or DEFAULT_PROPERTIES.get(kind),
+                associations=linked,
+            ),
+        )
+        record = _record(found)
+        record["associations"] = {
+            name: [item.id for item in (group.results or [])]
+            for name, group in (found.associations or {}).items()
+        }
+        return record
+
+    # -- writes ------------------------------------------------------------------
+
+    def create_record(self, object_type: str, properties: dict[str, str]) -> dict[str, Any]:
+        """Create a record.
+
+        Args:
+            object_type: which kind of record
+            properties: property values by internal name, e.g. {"email": "a@b.com"}
+        """
+        from hubspot.crm.objects import SimplePublicObjectInputForCreate
+
+        kind = self._writable(object_type)
+        created = self._call(
+            f"create a {kind} record",
+            lambda: self.client.crm.objects.basic_api.create(
+                kind,
+                simple_public_object_input_for_create=SimplePublicObjectInputForCreate(
+                    properties=properties
+                ),
+            ),
+        )
+        return _record(created)
+
+    def update_record(
+        self, object_type: str, record_id: str, properties: dict[str, str]
+    ) -> dict[str, Any]:
+        """Change properties of a record.
+
+        Args:
+            object_type: which kind of record
+            record_id: the record's id
+            properties: the new values by internal name
+        """
+        from hubspot.crm.objects import SimplePublicObjectInput
+
+        kind = self._writable(object_type)
+        updated = self._call(
+            f"update {kind} {record_id}",
+            lambda: self.client.crm.objects.basic_api.update(
+                kind,
+                record_id,
+                simple_public_object_input=SimplePublicObjectInput(properties=properties),
+            ),
+        )
+        return _record(updated)
+
+    def associate_records(
+        self, from_object_type: str, from_id: str, to_object_type: str, to_id: str
+    ) -> dict[str, Any]:
+        """Link two records with HubSpot's default association (e.g. a contact to a company).
+
+        Args:
+            from_object_type: the first record's kind
+            from_id: the first record's id
+            to_object_type: the second record's kind
+            to_id: the second record's id
+        """
+        source, target = self._writable(from_object_type), self._writable(to_object_type)
+        self._call(
+            f"associate {source} {from_id} with {target} {to_id}",
+            lambda: self.client.crm.associations.v4.basic_api.create_default(
+                source, from_id, target, to_id
+            ),
+        )
+        return {"associated": [f"{source}/{from_id}", f"{target}/{to_id}"]}
+
+    def add_note(self, object_type: str, record_id: str, body: str) -> dict[str, Any]:
+        """Add a note to a record's timeline.
+
+        Args:
+            object_type: which kind of record
+            record_id: the record's id
+            body: the note's text
+        """
+        from hubspot.crm.objects import (
+            AssociationSpec,
+            PublicAssociationsForObject,
+            PublicObjectId,
+            SimplePublicObjectInputForCreate,
+        )
+
+        kind = self._writable(object_type)
+        if kind not in _NOTE_ASSOCIATION:
+            raise HubSpotToolError(f"Notes can be added to {', '.join(_NOTE_ASSOCIATION)} only.")
+        note = SimplePublicObjectInputForCreate(
+            properties={"hs_note_body": body, "hs_timestamp": datetime.now(UTC).isoformat()},
+            associations=[
+                PublicAssociationsForObject(
+                    to=PublicObjectId(id=record_id),
+                    types=[
+                        AssociationSpec(
+                            association_category="HUBSPOT_DEFINED",
+                            association_type_id=_NOTE_ASSOCIATION[kind],
+                        )
+                    ],
+                )
+            ],
+        )
+        created = self._call(
+            f"add a note to {kind} {record_id}",
+            lambda: self.client.crm.objects.basic_api.create(
+                "notes", simple_public_object_input_for_create=note
+            ),
+        )
+        return {"note_id": created.id, "attached_to": f"{kind}/{record_id}"}
+
+    # -- plumbing ----------------------------------------------------------------
+
+    def _object(self, object_type: str) -> str:
+        kind = object_type.lower()
+        if kind not in self.objects:
+            choices = ", ".join(self.objects)
+            raise HubSpotToolError(
+                f"Object type '{object_type}' is not available. Use one of: {choices}."
+            )
+        return kind
+
+    def _writable(self, object_type: str) -> str:
+        if not self.allow_writes:
+            raise HubSpotToolError("This HubSpot toolkit is read-only.")
+        return self._object(object_type)
+
+    def _call(self, what: str, call: Callable[[], T]) -> T:
+        """Run one SDK call, retrying 429s with the server's Retry-After (bounded)."""
+        from urllib3.exceptions import HTTPError
+
+        for attempt in range(self.max_retries + 1):
+            try:
+                return call()
+            except HTTPError as exc:
+                raise translate(exc, what) from None
+            except Exception as exc:
+                if not is_api_exception(exc):
+                    raise
+                if getattr(exc, "status", None) != 429 or attempt == self.max_retries:
+                    raise translate(exc, what) from None
+                wait = retry_after(exc)
+                time.sleep(min(self.max_backoff, wait if wait is not None else 0.5 * 2**attempt))
+        raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _record(found: Any) -> dict[str, Any]:
+    return {"id": found.id, "properties": {k: v for k, v in (found.properties or {}).items()}}
