@@ -50,3 +50,11 @@ def postgres_url() -> str:
 @pytest.fixture
 def unique_name() -> str:
     return "t" + uuid.uuid4().hex[:12]
+
+
+@pytest.fixture
+def redis_url() -> str:
+    if not _port_open("127.0.0.1", 6379):
+        _service_missing("Redis is not running on 127.0.0.1:6379")
+    pytest.importorskip("redis", reason='needs redis: pip install "selectools[redis]"')
+    return REDIS_URL

@@ -8,14 +8,26 @@ from .base import SessionStore, StoredSession
 from .memory import InMemorySessionStore
 
 if TYPE_CHECKING:
+    from .redis import RedisSessionStore
     from .sqlalchemy import SQLAlchemySessionStore
 
-__all__ = ["InMemorySessionStore", "SQLAlchemySessionStore", "SessionStore", "StoredSession"]
+__all__ = [
+    "InMemorySessionStore",
+    "RedisSessionStore",
+    "SQLAlchemySessionStore",
+    "SessionStore",
+    "StoredSession",
+]
 
 
 def __getattr__(name: str) -> Any:
-    if name == "SQLAlchemySessionStore":  # keeps `import selectools` free of SQLAlchemy
+    """Load the database-backed stores on first use: `import selectools` stays light."""
+    if name == "SQLAlchemySessionStore":
         from .sqlalchemy import SQLAlchemySessionStore
 
         return SQLAlchemySessionStore
+    if name == "RedisSessionStore":
+        from .redis import RedisSessionStore
+
+        return RedisSessionStore
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

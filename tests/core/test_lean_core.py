@@ -8,7 +8,7 @@ import textwrap
 
 import pytest
 
-HEAVY = ["openai", "fastapi", "flask", "langchain_core", "sqlalchemy", "chromadb", "boto3"]
+HEAVY = ["openai", "fastapi", "flask", "langchain_core", "sqlalchemy", "chromadb", "boto3", "redis"]
 
 
 def run_python(code: str) -> subprocess.CompletedProcess[str]:

@@ -177,3 +177,23 @@ def test_provider_owns_its_default_model(monkeypatch: pytest.MonkeyPatch) -> Non
     monkeypatch.delenv("SELECTOOLS_MODEL", raising=False)
     assert OpenAIProvider().model == "gpt-4o-mini"
     assert OpenAIProvider("qwen2.5").model == "qwen2.5"
+
+
+async def test_abandoned_stream_closes_the_upstream_response(
+    openai_server: FakeOpenAIServer,
+) -> None:
+    """A consumer that stops reading must not leave the provider's HTTP stream open."""
+    import asyncio
+
+    words = " ".join(f"word{i}" for i in range(200))
+    openai_server.add(FakeReply(text=words, chunk_delay=0.01))
+    stream = make_agent(openai_server).astream("go")
+    async for event in stream:
+        if isinstance(event, TextDelta):
+            break
+    await stream.aclose()  # type: ignore[attr-defined]
+    for _ in range(300):  # the server notices on its next write
+        if openai_server.disconnects:
+            break
+        await asyncio.sleep(0.01)
+    assert openai_server.disconnects == 1

@@ -19,7 +19,7 @@ from selectools import (
 from selectools.sessions import SQLAlchemySessionStore
 
 
-@pytest.fixture(params=["memory", "sqlite", "postgres"])
+@pytest.fixture(params=["memory", "sqlite", "postgres", "redis"])
 def store(
     request: pytest.FixtureRequest, tmp_path: Path, unique_name: str
 ) -> Iterator[SessionStore]:
@@ -28,6 +28,16 @@ def store(
         return
     if request.param == "sqlite":
         yield SQLAlchemySessionStore(f"sqlite:///{tmp_path / 'sessions.db'}")
+        return
+    if request.param == "redis":
+        from selectools.sessions import RedisSessionStore
+
+        redis_store = RedisSessionStore(
+            request.getfixturevalue("redis_url"), prefix=f"{unique_name}:"
+        )
+        yield redis_store
+        for key in redis_store.client.scan_iter(f"{unique_name}:*"):
+            redis_store.client.delete(key)
         return
     url = request.getfixturevalue("postgres_url")
     pg = SQLAlchemySessionStore(url, table_prefix=f"{unique_name}_")
@@ -124,3 +134,34 @@ def test_window_applies_to_stored_history(tmp_path: Path) -> None:
     stored = memory.store.load("w")
     assert stored is not None
     assert len(stored.messages) == 8  # the store keeps everything
+
+
+def test_redis_sessions_expire(redis_url: str, unique_name: str) -> None:
+    from selectools.sessions import RedisSessionStore
+
+    store = RedisSessionStore(redis_url, prefix=f"{unique_name}:", ttl_seconds=100)
+    store.append("t", [Message.user("hi")], owner="ada")
+    ttl = store.client.ttl(f"{unique_name}:t:messages")
+    assert 0 < ttl <= 100
+    assert store.client.ttl(f"{unique_name}:t:owner") > 0
+    store.delete("t")
+
+
+def test_agent_sessions_in_redis_survive_a_new_store(redis_url: str, unique_name: str) -> None:
+    def agent(reply: str) -> Agent:
+        from selectools.sessions import RedisSessionStore
+
+        store = RedisSessionStore(redis_url, prefix=f"{unique_name}:")
+        return Agent(provider=ScriptedProvider([reply]), memory=ConversationMemory(store))
+
+    agent("Hi Ada.").run("I am Ada.", session_id="r1", identity="ada")
+    second = agent("You are Ada.")
+    second.run("Who am I?", session_id="r1", identity="ada")
+    provider = second.provider
+    assert isinstance(provider, ScriptedProvider)
+    assert [m.content for m in provider.requests[0].messages] == [
+        "I am Ada.",
+        "Hi Ada.",
+        "Who am I?",
+    ]
+    second.memory.store.delete("r1")
