@@ -2,22 +2,19 @@
 
 from __future__ import annotations
 
-import asyncio
-import threading
-from typing import Any
-
 import httpx
 import openai
 import pytest
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.testclient import TestClient
 
-from selectools import Agent, Observer, ScriptedProvider, call, tool
+from selectools import Agent, ScriptedProvider, call
 from selectools.serving import ServingOptions
 from selectools_fastapi import AgentRouter
 from tests.contract.apps import fastapi_app
 from tests.contract.conftest import AUTH, parse_sse
 from tests.fakes.agents import make_agent
+from tests.fakes.live_agent import Signals, live_agent
 from tests.fakes.servers import UvicornThread
 
 
@@ -102,51 +99,9 @@ def test_client_config_cannot_raise_server_limits() -> None:
 # -- a real server ------------------------------------------------------------------
 
 
-gate = threading.Event()
-cancelled = threading.Event()
-finished = threading.Event()
-
-
-@tool
-async def gated() -> str:
-    """Waits until the test opens the gate."""
-    opened = await asyncio.to_thread(gate.wait, 10)
-    return "opened" if opened else "timed out: events were not streamed incrementally"
-
-
-@tool
-async def forever() -> str:
-    """Never finishes on its own."""
-    try:
-        await asyncio.Event().wait()
-    except asyncio.CancelledError:
-        cancelled.set()
-        raise
-    return "unreachable"
-
-
-class FinishRecorder(Observer):
-    def on_run_end(self, event: Any) -> None:
-        finished.set()
-
-
-def live_agent() -> Agent:
-    def respond(request: Any) -> Any:
-        last = request.messages[-1]
-        if last.role == "tool":
-            return f"tool said: {last.content}"
-        return [call(last.content or "")]
-
-    return Agent(
-        [gated, forever],
-        ScriptedProvider(responder=respond),
-        observers=[FinishRecorder()],
-    )
-
-
 def test_stream_events_arrive_incrementally_over_real_http() -> None:
-    gate.clear()
-    with UvicornThread(fastapi_app(live_agent())) as server:
+    signals = Signals()
+    with UvicornThread(fastapi_app(live_agent(signals))) as server:
         seen: list[str] = []
         with httpx.stream(
             "POST", f"{server.url}/agent/stream", json={"input": "gated"}, headers=AUTH, timeout=20
@@ -155,7 +110,7 @@ def test_stream_events_arrive_incrementally_over_real_http() -> None:
                 if line.startswith("event: "):
                     seen.append(line[7:])
                     if line == "event: tool_call_started":
-                        gate.set()  # only possible if this event arrived before the run ended
+                        signals.gate.set()  # possible only if this arrived before the run ended
                 if line.startswith("data: ") and '"run_finished"' in line:
                     assert '"output": "tool said: opened"' in line
     assert seen[:2] == ["run_started", "tool_call_started"]
@@ -164,10 +119,8 @@ def test_stream_events_arrive_incrementally_over_real_http() -> None:
 
 @pytest.mark.parametrize("policy", ["stop", "finish"])
 def test_client_disconnect_policy(policy: str) -> None:
-    cancelled.clear()
-    finished.clear()
-    gate.clear()
-    agent = live_agent()
+    signals = Signals()
+    agent = live_agent(signals)
     options = ServingOptions(on_disconnect=policy)  # type: ignore[arg-type]
     tool_name = "forever" if policy == "stop" else "gated"
     with UvicornThread(fastapi_app(agent, options)) as server:
@@ -179,11 +132,11 @@ def test_client_disconnect_policy(policy: str) -> None:
                 if line == "event: tool_call_started":
                     break  # leave mid-run: closing the stream drops the connection
         if policy == "stop":
-            assert cancelled.wait(10), "the run kept going after its client left"
+            assert signals.cancelled.wait(10), "the run kept going after its client left"
             assert agent.memory.store.load("dc-stop") is None  # a stopped run saves nothing
         else:
-            gate.set()
-            assert finished.wait(10), "the run did not finish in the background"
+            signals.gate.set()
+            assert signals.finished.wait(10), "the run did not finish in the background"
             stored = agent.memory.store.load("dc-finish")
             assert stored is not None
             assert stored.messages[-1].content == "tool said: opened"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
 import socket
 import subprocess
@@ -19,12 +18,14 @@ import pytest
 from flask import Flask
 from werkzeug.serving import make_server
 
-from selectools import Agent, ScriptedProvider, call, tool
+from selectools import Agent, ScriptedProvider
+from selectools.serving import ServingOptions
 from selectools.sessions import SQLAlchemySessionStore
 from selectools_flask import Selectools
 from tests.contract.apps import flask_app
 from tests.contract.conftest import AUTH, parse_sse
 from tests.fakes.agents import make_agent
+from tests.fakes.live_agent import Signals, live_agent
 
 ROOT = Path(__file__).parents[2]
 
@@ -126,41 +127,9 @@ def werkzeug_server(app: Flask) -> Iterator[str]:
         thread.join(10)
 
 
-gate = threading.Event()
-cancelled = threading.Event()
-
-
-@tool
-async def gated() -> str:
-    """Waits until the test opens the gate."""
-    opened = await asyncio.to_thread(gate.wait, 10)
-    return "opened" if opened else "timed out: events were not streamed incrementally"
-
-
-@tool
-async def forever() -> str:
-    """Never finishes on its own."""
-    try:
-        await asyncio.Event().wait()
-    except asyncio.CancelledError:
-        cancelled.set()
-        raise
-    return "unreachable"
-
-
-def live_agent() -> Agent:
-    def respond(request: Any) -> Any:
-        last = request.messages[-1]
-        if last.role == "tool":
-            return f"tool said: {last.content}"
-        return [call(last.content or "")]
-
-    return Agent([gated, forever], ScriptedProvider(responder=respond))
-
-
 def test_stream_is_incremental_under_werkzeug() -> None:
-    gate.clear()
-    with werkzeug_server(flask_app(live_agent())) as url:
+    signals = Signals()
+    with werkzeug_server(flask_app(live_agent(signals))) as url:
         seen = []
         with httpx.stream(
             "POST", f"{url}/agent/stream", json={"input": "gated"}, headers=AUTH, timeout=20
@@ -169,7 +138,7 @@ def test_stream_is_incremental_under_werkzeug() -> None:
                 if line.startswith("event: "):
                     seen.append(line[7:])
                     if line == "event: tool_call_started":
-                        gate.set()
+                        signals.gate.set()
                 if '"run_finished"' in line:
                     assert '"output": "tool said: opened"' in line
     assert seen[:2] == ["run_started", "tool_call_started"]
@@ -177,18 +146,16 @@ def test_stream_is_incremental_under_werkzeug() -> None:
 
 
 def test_disconnect_stops_the_run_under_werkzeug() -> None:
-    cancelled.clear()
-    from tests.contract.apps import OPTIONS
-
-    fast_keepalive = type(OPTIONS)(keepalive_seconds=0.05)
-    with werkzeug_server(flask_app(live_agent(), fast_keepalive)) as url:
+    signals = Signals()
+    fast_keepalive = ServingOptions(keepalive_seconds=0.05)
+    with werkzeug_server(flask_app(live_agent(signals), fast_keepalive)) as url:
         with httpx.stream(
             "POST", f"{url}/agent/stream", json={"input": "forever"}, headers=AUTH, timeout=20
         ) as response:
             for line in response.iter_lines():
                 if line == "event: tool_call_started":
                     break
-        assert cancelled.wait(10), "the run kept going after its client left"
+        assert signals.cancelled.wait(10), "the run kept going after its client left"
 
 
 def free_port() -> int:

@@ -36,7 +36,7 @@ def sql_query_tool() -> BaseTool:
     return to_langchain_tool(query)
 
 
-class TestSQLToolUnit(ToolsUnitTests):
+class SQLQueryTool:
     @property
     def tool_constructor(self) -> BaseTool:
         return sql_query_tool()
@@ -46,14 +46,10 @@ class TestSQLToolUnit(ToolsUnitTests):
         return {"sql": "SELECT name FROM items ORDER BY id"}
 
 
-class TestSQLToolIntegration(ToolsIntegrationTests):
-    @property
-    def tool_constructor(self) -> BaseTool:
-        return sql_query_tool()
+class TestSQLToolUnit(SQLQueryTool, ToolsUnitTests): ...
 
-    @property
-    def tool_invoke_params_example(self) -> dict[str, Any]:
-        return {"sql": "SELECT name FROM items ORDER BY id"}
+
+class TestSQLToolIntegration(SQLQueryTool, ToolsIntegrationTests): ...
 
 
 def all_connector_tools() -> list[Tool]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 from langchain_core.messages import HumanMessage, ToolMessage
@@ -13,7 +13,7 @@ from langchain_tests.integration_tests import ToolsIntegrationTests
 from langchain_tests.unit_tests import ToolsUnitTests
 from pydantic import BaseModel
 
-from selectools import Agent, ScriptedProvider, call, tool
+from selectools import Agent, ScriptedProvider, Tool, call, tool
 from selectools._schema import clean_schema
 from selectools_langchain import SelectoolsTool, from_langchain_tool, to_langchain_tool
 from tests.fakes.langchain_models import ToolCallingFakeModel, ai
@@ -57,67 +57,55 @@ def order_total(order: Order, unit_price: float = 2.5) -> dict[str, Any]:
 # -- LangChain's standard suites ---------------------------------------------------
 
 
-class TestSyncToolUnit(ToolsUnitTests):
+class ConvertedTool:
+    """What the standard suites need: a converted tool and example arguments."""
+
+    source: Tool
+    example: dict[str, Any]
+
     @property
     def tool_constructor(self) -> BaseTool:
-        return to_langchain_tool(multiply)
+        return to_langchain_tool(self.source)
 
     @property
     def tool_invoke_params_example(self) -> dict[str, Any]:
-        return {"a": 6, "b": 7}
-
-
-class TestSyncToolIntegration(ToolsIntegrationTests):
-    @property
-    def tool_constructor(self) -> BaseTool:
-        return to_langchain_tool(multiply)
-
-    @property
-    def tool_invoke_params_example(self) -> dict[str, Any]:
-        return {"a": 6, "b": 7}
-
-
-class TestAsyncToolUnit(ToolsUnitTests):
-    @property
-    def tool_constructor(self) -> BaseTool:
-        return to_langchain_tool(shout)
-
-    @property
-    def tool_invoke_params_example(self) -> dict[str, Any]:
-        return {"text": "hi"}
-
-
-class TestAsyncToolIntegration(ToolsIntegrationTests):
-    @property
-    def tool_constructor(self) -> BaseTool:
-        return to_langchain_tool(shout)
-
-    @property
-    def tool_invoke_params_example(self) -> dict[str, Any]:
-        return {"text": "hi"}
+        return self.example
 
 
 NESTED_EXAMPLE = {"order": {"customer": "Ada", "items": [{"sku": "X", "quantity": 3}]}}
 
 
-class TestNestedToolUnit(ToolsUnitTests):
-    @property
-    def tool_constructor(self) -> BaseTool:
-        return to_langchain_tool(order_total)
-
-    @property
-    def tool_invoke_params_example(self) -> dict[str, Any]:
-        return NESTED_EXAMPLE
+class SyncTool(ConvertedTool):
+    source = multiply
+    example: ClassVar[dict[str, Any]] = {"a": 6, "b": 7}
 
 
-class TestNestedToolIntegration(ToolsIntegrationTests):
-    @property
-    def tool_constructor(self) -> BaseTool:
-        return to_langchain_tool(order_total)
+class AsyncTool(ConvertedTool):
+    source = shout
+    example: ClassVar[dict[str, Any]] = {"text": "hi"}
 
-    @property
-    def tool_invoke_params_example(self) -> dict[str, Any]:
-        return NESTED_EXAMPLE
+
+class NestedTool(ConvertedTool):
+    source = order_total
+    example: ClassVar[dict[str, Any]] = NESTED_EXAMPLE
+
+
+class TestSyncToolUnit(SyncTool, ToolsUnitTests): ...
+
+
+class TestSyncToolIntegration(SyncTool, ToolsIntegrationTests): ...
+
+
+class TestAsyncToolUnit(AsyncTool, ToolsUnitTests): ...
+
+
+class TestAsyncToolIntegration(AsyncTool, ToolsIntegrationTests): ...
+
+
+class TestNestedToolUnit(NestedTool, ToolsUnitTests): ...
+
+
+class TestNestedToolIntegration(NestedTool, ToolsIntegrationTests): ...
 
 
 # -- to LangChain ------------------------------------------------------------------
