@@ -38,6 +38,18 @@ async def hand_loop(prompt: str) -> str:
             messages.append(Message.tool(output, tool_call_id=tc.id, name=tc.name))
 
 
+def hand_loop_sync(prompt: str) -> str:
+    messages = [Message.user(prompt)]
+    while True:
+        response = plain_provider.complete(ModelRequest(tuple(messages), SCHEMAS))
+        messages.append(response.message)
+        if not response.message.tool_calls:
+            return response.message.content or ""
+        for tc in response.message.tool_calls:
+            output = get_weather(**json.loads(tc.arguments))
+            messages.append(Message.tool(output, tool_call_id=tc.id, name=tc.name))
+
+
 @app.post("/plain/invoke")
 async def plain_invoke(body: dict[str, str]) -> dict[str, str]:
     return {"output": await hand_loop(body["input"])}

@@ -1,8 +1,8 @@
 """Requests per second and latency of /agent/invoke, and time to first SSE event of
-/agent/stream, against plain FastAPI routes doing the same model calls, through a
-real uvicorn server (separate process) in the same run.
+/agent/stream, against plain routes doing the same model calls: FastAPI through
+uvicorn and Flask through gunicorn, each a real server in a separate process.
 
-Run: `python benchmarks/web_overhead.py`
+Run: `python benchmarks/web_overhead.py` (or as part of `python benchmarks/run.py`).
 """
 
 from __future__ import annotations
@@ -67,7 +67,7 @@ def pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
 
 
-async def measure(base: str) -> list[str]:
+async def measure(base: str, label: str = "FastAPI") -> list[str]:
     rows = []
     async with httpx.AsyncClient(base_url=base, timeout=30) as client:
         await load(client, "/plain/invoke")  # warm up both
@@ -75,42 +75,54 @@ async def measure(base: str) -> list[str]:
         plain_rps, plain_lat = await load(client, "/plain/invoke")
         agent_rps, agent_lat = await load(client, "/agent/invoke")
         rows.append(
-            f"| FastAPI `/invoke` req/s | {agent_rps:.0f} | {plain_rps:.0f} | "
+            f"| {label} `/invoke` req/s | {agent_rps:.0f} | {plain_rps:.0f} | "
             f"{agent_rps / plain_rps:.2f}x |"
         )
-        for q, label in ((0.5, "p50"), (0.99, "p99")):
+        for q, q_label in ((0.5, "p50"), (0.99, "p99")):
             mine, floor = pct(agent_lat, q), pct(plain_lat, q)
             rows.append(
-                f"| FastAPI `/invoke` {label} latency | {mine:.1f} ms | {floor:.1f} ms | "
+                f"| {label} `/invoke` {q_label} latency | {mine:.1f} ms | {floor:.1f} ms | "
                 f"{mine / floor:.2f}x |"
             )
         plain_ttfe = await first_event(client, "/plain/stream")
         agent_ttfe = await first_event(client, "/agent/stream")
         rows.append(
-            f"| FastAPI `/stream` time to first event | {agent_ttfe * 1000:.1f} ms | "
+            f"| {label} `/stream` time to first event | {agent_ttfe * 1000:.1f} ms | "
             f"{plain_ttfe * 1000:.1f} ms | {agent_ttfe / plain_ttfe:.2f}x |"
         )
     return rows
 
 
-def main() -> None:
+SERVERS = {
+    "FastAPI (uvicorn)": [
+        "-m",
+        "uvicorn",
+        "web_app:app",
+        "--port",
+        "{port}",
+        "--log-level",
+        "warning",
+    ],
+    "Flask (gunicorn, 8 threads)": [
+        "-m",
+        "gunicorn",
+        "--bind",
+        "127.0.0.1:{port}",
+        "--threads",
+        "8",
+        "--log-level",
+        "warning",
+        "web_app_flask:app",
+    ],
+}
+
+
+def serve_and_measure(label: str, args: list[str]) -> list[str]:
     port = free_port()
-    root = Path(__file__).resolve().parents[1]
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "benchmarks.web_app:app",
-            "--port",
-            str(port),
-            "--log-level",
-            "warning",
-        ],
-        cwd=root,
-    )
+    command = [sys.executable, *(a.format(port=port) for a in args)]
+    server = subprocess.Popen(command, cwd=Path(__file__).resolve().parent)
     try:
-        deadline = time.monotonic() + 20
+        deadline = time.monotonic() + 30
         while True:
             try:
                 httpx.get(f"http://127.0.0.1:{port}/agent/v1/models", timeout=1)
@@ -119,15 +131,19 @@ def main() -> None:
                 if time.monotonic() > deadline:
                     raise
                 time.sleep(0.1)
-        rows = asyncio.run(measure(f"http://127.0.0.1:{port}"))
+        return asyncio.run(measure(f"http://127.0.0.1:{port}", label))
     finally:
         server.terminate()
         server.wait(10)
+
+
+def table() -> str:
+    rows = [row for label, args in SERVERS.items() for row in serve_and_measure(label, args)]
     header = f"case ({REQUESTS} requests, {CONCURRENCY} concurrent)"
-    print(f"| {header} | selectools | plain route | ratio |")
-    print("|---|---|---|---|")
-    print("\n".join(rows))
+    return "\n".join(
+        [f"| {header} | selectools | plain route | ratio |", "|---|---|---|---|", *rows]
+    )
 
 
 if __name__ == "__main__":
-    main()
+    print(table())
