@@ -230,3 +230,27 @@ def test_openai_errors_use_openai_shape(api: Any) -> None:
     assert answer.body["error"]["message"]
     empty = api.request("POST", "/agent/v1/chat/completions", json={"messages": []})
     assert empty.status == 422
+
+
+@pytest.mark.parametrize("adapter", ["fastapi", "flask"])
+def test_keepalive_comments_while_tools_run(adapter: str) -> None:
+    """A 0.6 s tool with a 0.05 s keep-alive: the idle stream carries comment lines."""
+    from selectools.serving import ServingOptions
+    from tests.contract import apps
+    from tests.contract.conftest import AUTH
+    from tests.fakes.agents import make_agent
+
+    options = ServingOptions(keepalive_seconds=0.05)
+    if adapter == "fastapi":
+        from fastapi.testclient import TestClient
+
+        client: Any = TestClient(apps.fastapi_app(make_agent(), options))
+        text = client.post("/agent/stream", json={"input": "slow news"}, headers=AUTH).text
+    else:
+        flask_client = apps.flask_app(make_agent(), options).test_client()
+        text = flask_client.post(
+            "/agent/stream", json={"input": "slow news"}, headers=AUTH
+        ).get_data(as_text=True)
+    assert ": keep-alive" in text
+    events = parse_sse(text)
+    assert events[-1][1]["output"] == "Done: facts about news"
