@@ -17,12 +17,17 @@ from .tools import Tool, format_tool_result
 
 
 class _Prepared:
-    __slots__ = ("arguments", "call", "started", "tool")
+    __slots__ = ("arguments", "call", "public", "started", "tool")
 
     def __init__(self, call: ToolCall, tool: Tool, arguments: dict[str, Any]) -> None:
         self.call = call
         self.tool = tool
         self.arguments = arguments
+        hidden = tool.context_param
+        # what events and records show: the arguments without the injected run context
+        self.public = (
+            arguments if hidden is None else {k: v for k, v in arguments.items() if k != hidden}
+        )
         self.started = time.perf_counter()
 
 
@@ -48,10 +53,7 @@ def prepare(
 
 def public_arguments(prepared: _Prepared | ToolCallRecord) -> Mapping[str, Any] | None:
     """The validated arguments without the injected run context."""
-    if isinstance(prepared, ToolCallRecord):
-        return None
-    hidden = prepared.tool.context_param
-    return {k: v for k, v in prepared.arguments.items() if k != hidden}
+    return None if isinstance(prepared, ToolCallRecord) else prepared.public
 
 
 def call_tools_sync(
