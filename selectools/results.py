@@ -61,6 +61,19 @@ class AgentResult:
     def cost_usd(self) -> float | None:
         return self.usage.cost_usd
 
+    @property
+    def failed_tool_calls(self) -> tuple[ToolCallRecord, ...]:
+        return tuple(record for record in self.tool_calls if not record.ok)
+
+    def raise_for_tool_errors(self) -> None:
+        """Raise ToolExecutionError for the first failed tool call, for callers (and tests)
+        that treat any tool failure as fatal even though the model recovered."""
+        from .errors import ToolExecutionError
+
+        for record in self.tool_calls:
+            if not record.ok:
+                raise ToolExecutionError(record.error or "tool failed", tool_name=record.name)
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "run_id": self.run_id,

@@ -79,7 +79,10 @@ class SelectoolsTool(BaseTool):
 
 def to_langchain_tool(tool: Tool, **kwargs: Any) -> SelectoolsTool:
     """Our tool as a LangChain BaseTool; extra kwargs (e.g. handle_tool_error) pass through."""
-    schema: Any = tool.args_model if tool.args_model is not None else dict(tool.parameters)
+    schema: Any = dict(tool.parameters)
+    if tool.args_model is not None and clean_schema(tool.args_model.model_json_schema()) == schema:
+        schema = tool.args_model  # the model validates on LangChain's side too
+    # else: the toolkit narrowed the schema (enums, hidden fields): keep exactly what we show
     kwargs.setdefault("response_format", _response_format(tool))
     return SelectoolsTool(
         name=tool.name,

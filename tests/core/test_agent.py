@@ -109,6 +109,20 @@ def test_tool_errors_go_back_to_the_model_and_the_run_goes_on() -> None:
     assert tool_messages[0].content.startswith("Error: Tool 'explode' failed with ValueError")
 
 
+def test_raise_for_tool_errors_is_opt_in_strictness() -> None:
+    from selectools import ToolExecutionError
+
+    provider = ScriptedProvider([[call("add", a=1, b=2), call("add", a="x", b=1)], "done"])
+    result = Agent([add], provider).run("go")
+    assert [r.name for r in result.failed_tool_calls] == ["add"]
+    with pytest.raises(ToolExecutionError, match="Invalid arguments for tool 'add'") as info:
+        result.raise_for_tool_errors()
+    assert info.value.tool_name == "add"
+    clean = Agent([add], ScriptedProvider([call("add", a=1, b=2), "ok"])).run("go")
+    clean.raise_for_tool_errors()  # no failures: nothing raised
+    assert clean.failed_tool_calls == ()
+
+
 def test_stream_yields_typed_events_in_order() -> None:
     agent = adding_agent(call("add", a=1, b=2), "It is 3.")
     events = list(agent.stream("1+2?"))

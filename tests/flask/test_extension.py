@@ -216,3 +216,21 @@ def test_example_app_under_gunicorn(tmp_path: Path) -> None:
     finally:
         server.terminate()
         server.wait(10)
+
+
+def test_flask_cli_loads_the_example(tmp_path: Path) -> None:
+    """`flask --app examples/flask_app.py run` works: the CLI finds the app and its routes."""
+    env = {**os.environ, "SELECTOOLS_DEMO_DIR": str(tmp_path)}
+    env.pop("OPENAI_API_KEY", None)
+    env.pop("OPENAI_BASE_URL", None)
+    out = subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "examples/flask_app.py", "routes"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    for route in ("/agent/invoke", "/agent/stream", "/agent/v1/chat/completions", "/orders/"):
+        assert route in out.stdout

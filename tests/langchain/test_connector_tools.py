@@ -11,12 +11,15 @@ from typing import Any
 import boto3
 import chromadb
 import pytest
+from hubspot import HubSpot
 from langchain_core.tools import BaseTool
 from langchain_tests.integration_tests import ToolsIntegrationTests
 from langchain_tests.unit_tests import ToolsUnitTests
 from moto import mock_aws
 from selectools_chroma import ChromaToolkit, HashingEmbeddingFunction
+from selectools_hubspot import HubSpotToolkit
 from selectools_s3 import S3Toolkit
+from selectools_salesforce import SalesforceToolkit
 from selectools_sql import SQLToolkit
 
 from selectools import Tool
@@ -66,7 +69,13 @@ def all_connector_tools() -> list[Tool]:
         allow_deletes=True,
     )
     sql = SQLToolkit(f"sqlite:///{_DB}", writable_tables=["items"])
-    return [*sql.tools(), *chroma.tools(), *s3.tools()]
+    hubspot = HubSpotToolkit(client=HubSpot(access_token="unused"), allow_writes=True)
+    salesforce = SalesforceToolkit(
+        session_id="unused",
+        instance_url="https://example.my.salesforce.com",
+        writable_objects=["Lead"],
+    )
+    return [*sql.tools(), *chroma.tools(), *s3.tools(), *hubspot.tools(), *salesforce.tools()]
 
 
 @pytest.fixture
@@ -79,17 +88,17 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Any:
 
 def test_every_connector_tool_converts(aws: Any) -> None:
     tools = all_connector_tools()
-    assert len(tools) == 11  # 4 SQL, 3 Chroma, 4 S3
+    assert len(tools) == 23  # 4 SQL, 3 Chroma, 4 S3, 6 HubSpot, 6 Salesforce
     for tool in tools:
         converted = to_langchain_tool(tool)
         assert converted.name == tool.name
         assert converted.description == tool.description
         schema = converted.tool_call_schema
-        assert not isinstance(schema, dict)
-        # the LangChain schema is ours (the S3 single-bucket tools hide `bucket` from the model)
+        raw = schema if isinstance(schema, dict) else schema.model_json_schema()
+        # exactly our schema, including toolkit narrowing (enums, hidden `bucket`)
         ours = dict(tool.parameters["properties"])
-        theirs = clean_schema(schema.model_json_schema())["properties"]
-        assert {k: v for k, v in theirs.items() if k in ours} == ours
+        theirs = clean_schema(dict(raw))["properties"]
+        assert theirs == ours
 
 
 def test_a_converted_connector_tool_runs(aws: Any) -> None:
