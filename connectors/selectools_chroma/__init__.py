@@ -6,7 +6,7 @@ from selectools._optional import require
 
 require("chromadb", extra="chroma", feature="selectools_chroma")
 
-from .embeddings import HashingEmbeddingFunction  # noqa: E402
+from .embeddings import HashingEmbeddingFunction, minilm_embedding_function  # noqa: E402
 from .toolkit import ChromaToolkit  # noqa: E402
 
-__all__ = ["ChromaToolkit", "HashingEmbeddingFunction"]
+__all__ = ["ChromaToolkit", "HashingEmbeddingFunction", "minilm_embedding_function"]

