@@ -85,7 +85,7 @@ async def run_in_thread(func: Callable[..., T], *args: Any) -> T:
     )
 
 
-def iterate_sync(agen: AsyncIterator[T]) -> Iterator[T]:
+def sync_iterate(agen: AsyncIterator[T]) -> Iterator[T]:
     """Drive an async iterator from sync code, one item at a time, on the bridge loop.
 
     Closing the returned generator (a WSGI client going away) closes `agen` too.

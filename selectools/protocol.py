@@ -22,7 +22,6 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ._drivers import failure_event
 from .errors import RateLimitError
-from .events import RunFailed
 from .results import AgentResult
 
 __all__ = [
@@ -328,7 +327,3 @@ def _openai_usage(result: AgentResult) -> dict[str, int]:
         "completion_tokens": result.usage.output_tokens,
         "total_tokens": result.usage.total_tokens,
     }
-
-
-def run_failed(exc: BaseException, run_id: str = "") -> RunFailed:
-    return failure_event(run_id, exc)

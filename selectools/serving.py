@@ -115,7 +115,7 @@ async def batch(
                 result = await invoke(agent, item, who, options)
             except Exception as exc:  # one bad input must not fail the others
                 status, error, _ = protocol.error_response(exc)
-                _log_unexpected(exc)
+                log_unexpected(exc)
                 return {"index": index, "status": status, "error": error["error"]}
             return {"index": index, "status": 200, "result": result}
 
@@ -163,7 +163,7 @@ async def _frames(events: AsyncIterator[Any], options: ServingOptions) -> AsyncI
             run_id = getattr(item, "run_id", run_id)
             yield protocol.sse_frame(item.to_dict())
     except Exception as exc:
-        _log_unexpected(exc)
+        log_unexpected(exc)
         yield protocol.sse_error(exc, run_id)
 
 
@@ -206,7 +206,7 @@ async def _openai_frames(
             elif isinstance(item, RunFinished):
                 result = item.result
     except Exception as exc:
-        _log_unexpected(exc)
+        log_unexpected(exc)
         yield f"data: {json.dumps(protocol.error_response(exc)[1])}\n\n"
         return
     yield protocol.chat_completion_chunk(run_id, name, finish=True)
@@ -266,6 +266,6 @@ async def _with_keepalive(
                 producer.add_done_callback(_background.discard)
 
 
-def _log_unexpected(exc: BaseException) -> None:
+def log_unexpected(exc: BaseException) -> None:
     if not isinstance(exc, SelectoolsError):
         logger.exception("agent run failed", exc_info=exc)

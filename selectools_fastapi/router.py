@@ -199,7 +199,7 @@ def _route_class(options: ServingOptions) -> type[APIRoute]:
                     return JSONResponse(body, status_code=413)
                 except Exception as exc:
                     status, body, headers = protocol.error_response(exc)
-                    serving._log_unexpected(exc)
+                    serving.log_unexpected(exc)
                     return JSONResponse(body, status_code=status, headers=headers)
 
             return handle

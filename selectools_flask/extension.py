@@ -14,7 +14,7 @@ from pydantic import BaseModel, ValidationError
 from werkzeug.exceptions import HTTPException
 
 from selectools import Agent, ConversationMemory, protocol, serving
-from selectools._bridge import iterate_sync, run_coroutine_sync
+from selectools._bridge import run_coroutine_sync, sync_iterate
 from selectools.serving import RequestTooLargeError, RunRequest, ServingOptions
 
 __all__ = ["Selectools"]
@@ -180,7 +180,7 @@ def _answers_errors_as_json(view: ViewFunc) -> ViewFunc:
             return _json(protocol.error_body("request_too_large", str(exc)), 413)
         except Exception as exc:
             status, body, headers = protocol.error_response(exc)
-            serving._log_unexpected(exc)
+            serving.log_unexpected(exc)
             return _json(body, status, headers)
 
     return wrapper
@@ -208,7 +208,7 @@ def _blueprint() -> Blueprint:
     def stream() -> Response:
         body = _body(protocol.InvokeRequest)
         frames = run_coroutine_sync(serving.stream(_agent(), body, _caller(), _state().options))
-        return _sse(iterate_sync(frames))
+        return _sse(sync_iterate(frames))
 
     @bp.post("/batch")
     @_answers_errors_as_json
@@ -240,7 +240,7 @@ def _blueprint() -> Blueprint:
         agent, caller, options = _agent(), _caller(), _state().options
         if body.stream:
             coro = serving.chat_completions_stream(agent, body, caller, options)
-            return _sse(iterate_sync(run_coroutine_sync(coro)))
+            return _sse(sync_iterate(run_coroutine_sync(coro)))
         return _json(run_coroutine_sync(serving.chat_completions(agent, body, caller, options)))
 
     @bp.get("/v1/models")

@@ -35,9 +35,6 @@ def whoami(ctx: RunContext) -> str:
     return f"identity={ctx.identity} tenant={ctx.metadata.get('tenant')}"
 
 
-release_slow = asyncio.Event()
-
-
 @tool
 async def slow_lookup(topic: str) -> str:
     """A lookup that takes a while."""
