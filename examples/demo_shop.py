@@ -117,9 +117,10 @@ def shop_tools() -> list[Tool]:
 
 
 def build_agent() -> Agent:
+    tools = shop_tools()  # creates the data folder and the shop first
     store = SQLAlchemySessionStore(f"sqlite:///{DATA_DIR / 'sessions.db'}")
     return Agent(
-        shop_tools(),
+        tools,
         choose_provider(),
         system_prompt=(
             "You are the shop's assistant. Query the orders table and search the policies; "

@@ -13,7 +13,7 @@ EXAMPLES = Path(__file__).parents[2] / "examples"
 
 
 def load_example(name: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> ModuleType:
-    monkeypatch.setenv("SELECTOOLS_DEMO_DIR", str(tmp_path))
+    monkeypatch.setenv("SELECTOOLS_DEMO_DIR", str(tmp_path / "fresh"))  # not created yet
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
     monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
     monkeypatch.delenv("SELECTOOLS_API_KEY", raising=False)

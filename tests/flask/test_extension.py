@@ -170,7 +170,7 @@ def test_example_app_under_gunicorn(tmp_path: Path) -> None:
     port = free_port()
     env = {
         **os.environ,
-        "SELECTOOLS_DEMO_DIR": str(tmp_path),
+        "SELECTOOLS_DEMO_DIR": str(tmp_path / "fresh"),
         "SELECTOOLS_API_KEY": "gk",
         "PYTHONPATH": str(ROOT),
     }
