@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import inspect
-from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from typing import Any, TypeAlias
 
 from fastapi import APIRouter, Depends, HTTPException, Request, Response
@@ -191,7 +191,7 @@ def _route_class(options: ServingOptions) -> type[APIRoute]:
                     raise  # the host app's own answers (its auth, its 404s) pass untouched
                 except RequestValidationError as exc:
                     return JSONResponse(
-                        protocol.validation_error_response(_as_list(exc.errors())),
+                        protocol.validation_error_response(list(exc.errors())),
                         status_code=422,
                     )
                 except RequestTooLargeError as exc:
@@ -205,7 +205,3 @@ def _route_class(options: ServingOptions) -> type[APIRoute]:
             return handle
 
     return AgentRoute
-
-
-def _as_list(errors: Sequence[Any]) -> list[Any]:
-    return list(errors)
