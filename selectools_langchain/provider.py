@@ -68,8 +68,7 @@ class LangChainProvider:
         merged: AIMessageChunk | None = None
         try:
             for chunk in self._runnable(request).stream(self._inputs(request)):
-                merged = chunk if merged is None else merged + chunk
-                text = text_of(chunk.content)
+                merged, text = _absorb(merged, chunk)
                 if text:
                     yield TextChunk(text)
         except Exception as exc:
@@ -80,8 +79,7 @@ class LangChainProvider:
         merged: AIMessageChunk | None = None
         try:
             async for chunk in self._runnable(request).astream(self._inputs(request)):
-                merged = chunk if merged is None else merged + chunk
-                text = text_of(chunk.content)
+                merged, text = _absorb(merged, chunk)
                 if text:
                     yield TextChunk(text)
         except Exception as exc:
@@ -105,6 +103,11 @@ class LangChainProvider:
             model=model,
             finish_reason=metadata.get("finish_reason"),
         )
+
+
+def _absorb(merged: AIMessageChunk | None, chunk: AIMessageChunk) -> tuple[AIMessageChunk, str]:
+    """Add a chunk to the running message (LangChain merges tool_call_chunks by index)."""
+    return (chunk if merged is None else merged + chunk), text_of(chunk.content)
 
 
 def _translate(exc: Exception) -> Exception:
