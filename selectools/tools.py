@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import inspect
 import json
-from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
+from collections.abc import Awaitable, Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, overload
 
@@ -16,7 +17,7 @@ from .errors import ToolArgumentError, ToolDefinitionError
 if TYPE_CHECKING:
     from pydantic import BaseModel, ValidationError
 
-__all__ = ["Tool", "ToolSet", "format_tool_result", "tool"]
+__all__ = ["Tool", "ToolSet", "format_tool_result", "method_tool", "tool"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -148,6 +149,34 @@ def tool(
         )
 
     return build(func) if func is not None else build
+
+
+def method_tool(
+    method: Callable[..., Any],
+    *,
+    prefix: str = "",
+    choices: Mapping[str, Sequence[str]] | None = None,
+    hidden: Collection[str] = (),
+) -> Tool:
+    """A toolkit's bound method as a tool, its schema narrowed to what the toolkit allows.
+
+    `prefix` goes before the method's name (several toolkits in one agent),
+    `choices` lists the allowed values of a parameter (an `enum` in the schema),
+    and `hidden` parameters are left out of the schema (the toolkit fills them).
+    The toolkit still checks the values itself; this tells the model up front.
+    """
+    made = tool(name=f"{prefix}{getattr(method, '__name__', '')}")(method)
+    if not choices and not hidden:
+        return made
+    properties = {
+        name: {**schema, "enum": list(choices[name])} if choices and name in choices else schema
+        for name, schema in made.parameters["properties"].items()
+        if name not in hidden
+    }
+    parameters = {**made.parameters, "properties": properties}
+    if "required" in parameters:
+        parameters["required"] = [n for n in parameters["required"] if n not in hidden]
+    return dataclasses.replace(made, parameters=parameters)
 
 
 class ToolSet(Mapping[str, Tool]):

@@ -7,7 +7,8 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from selectools import Tool, tool
+from selectools import Tool
+from selectools.tools import method_tool
 
 __all__ = ["ChromaToolkit", "NewDocument"]
 
@@ -76,7 +77,7 @@ class ChromaToolkit:
         return made
 
     def _tool(self, method: Any) -> Tool:
-        return tool(name=f"{self.name_prefix}{method.__name__}")(method)
+        return method_tool(method, prefix=self.name_prefix)
 
     def search_documents(
         self, query: str, k: int | None = None, filter: dict[str, Any] | None = None

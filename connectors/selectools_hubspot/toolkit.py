@@ -9,7 +9,8 @@ from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, Field
 
-from selectools import Tool, tool
+from selectools import Tool
+from selectools.tools import method_tool
 
 from .errors import HubSpotToolError, is_api_exception, retry_after, translate
 
@@ -87,11 +88,10 @@ class HubSpotToolkit:
         return [self._tool(m) for m in methods]
 
     def _tool(self, method: Callable[..., Any]) -> Tool:
-        made = tool(name=f"{self.name_prefix}{method.__name__}")(method)
-        for key, schema in made.parameters["properties"].items():
-            if key.endswith("object_type"):
-                schema["enum"] = list(self.objects)
-        return made
+        kinds = ("object_type", "from_object_type", "to_object_type")
+        return method_tool(
+            method, prefix=self.name_prefix, choices=dict.fromkeys(kinds, self.objects)
+        )
 
     # -- reads -------------------------------------------------------------------
 

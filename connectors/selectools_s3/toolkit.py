@@ -6,7 +6,8 @@ import posixpath
 from collections.abc import Collection
 from typing import Any
 
-from selectools import SelectoolsError, Tool, tool
+from selectools import SelectoolsError, Tool
+from selectools.tools import method_tool
 
 __all__ = ["S3AccessError", "S3Toolkit"]
 
@@ -79,19 +80,9 @@ class S3Toolkit:
         return made
 
     def _tool(self, method: Any) -> Tool:
-        made = tool(name=f"{self.name_prefix}{method.__name__}")(method)
         if len(self.buckets) == 1:  # one bucket: the model never names it
-            properties = {k: v for k, v in made.parameters["properties"].items() if k != "bucket"}
-            made = Tool(
-                name=made.name,
-                description=made.description,
-                parameters={**made.parameters, "properties": properties},
-                function=made.function,
-                args_model=made.args_model,
-            )
-        else:
-            made.parameters["properties"]["bucket"]["enum"] = list(self.buckets)
-        return made
+            return method_tool(method, prefix=self.name_prefix, hidden={"bucket"})
+        return method_tool(method, prefix=self.name_prefix, choices={"bucket": self.buckets})
 
     # -- the tools ---------------------------------------------------------------
 

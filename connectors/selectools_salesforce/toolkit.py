@@ -7,7 +7,8 @@ import re
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
-from selectools import SelectoolsError, Tool, tool
+from selectools import SelectoolsError, Tool
+from selectools.tools import method_tool
 
 from .soql import check_soql
 
@@ -68,12 +69,9 @@ class SalesforceToolkit:
         return [self._tool(m) for m in methods]
 
     def _tool(self, method: Callable[..., Any]) -> Tool:
-        made = tool(name=f"{self.name_prefix}{method.__name__}")(method)
-        names = {"create_record", "update_record"}
-        choices = self.writable_objects if method.__name__ in names else self.objects
-        if "object_name" in made.parameters["properties"]:
-            made.parameters["properties"]["object_name"]["enum"] = list(choices)
-        return made
+        writes = method.__name__ in ("create_record", "update_record")
+        allowed = self.writable_objects if writes else self.objects
+        return method_tool(method, prefix=self.name_prefix, choices={"object_name": allowed})
 
     # -- reads -------------------------------------------------------------------
 

@@ -8,7 +8,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from selectools import Tool, tool
+from selectools import Tool
+from selectools.tools import method_tool
 
 from .errors import QueryRefusedError
 from .guard import check_read_only, check_write
@@ -82,7 +83,7 @@ class SQLToolkit:
         return made
 
     def _tool(self, method: Any) -> Tool:
-        return tool(name=f"{self.name_prefix}{method.__name__}")(method)
+        return method_tool(method, prefix=self.name_prefix)
 
     # -- the tools ---------------------------------------------------------------
 

@@ -212,3 +212,23 @@ def test_nested_models_arrive_as_models() -> None:
     assert isinstance(args["customer"], Customer)
     assert args["customer"].addresses[0].zip_code == 123
     assert register(**args) == "Main"
+
+
+def test_method_tool_prefixes_narrows_and_hides() -> None:
+    from selectools.tools import method_tool
+
+    class Toolkit:
+        def lookup(self, kind: str, key: str, scope: str | None = None) -> str:
+            """Look something up."""
+            return f"{kind}:{key}:{scope}"
+
+    made = method_tool(
+        Toolkit().lookup, prefix="crm_", choices={"kind": ("a", "b")}, hidden={"scope"}
+    )
+    assert made.name == "crm_lookup"
+    assert made.parameters["properties"]["kind"]["enum"] == ["a", "b"]
+    assert "scope" not in made.parameters["properties"]
+    assert made.parameters["required"] == ["kind", "key"]
+    assert made(kind="a", key="k") == "a:k:None"
+    plain = method_tool(Toolkit().lookup)
+    assert "enum" not in plain.parameters["properties"]["kind"]  # no shared schema mutated
