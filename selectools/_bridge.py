@@ -77,12 +77,15 @@ def run_coroutine_sync(coro: Coroutine[Any, Any, T], timeout: float | None = Non
         raise
 
 
-async def run_in_thread(func: Callable[..., T], *args: Any) -> T:
-    """Run a blocking callable in the tool pool, carrying the caller's contextvars."""
+def submit_in_thread(func: Callable[..., T], *args: Any) -> concurrent.futures.Future[T]:
+    """Start a blocking callable in the tool pool, carrying the caller's contextvars."""
     context = contextvars.copy_context()
-    return await asyncio.get_running_loop().run_in_executor(
-        tool_executor(), lambda: context.run(func, *args)
-    )
+    return tool_executor().submit(context.run, func, *args)
+
+
+async def run_in_thread(func: Callable[..., T], *args: Any) -> T:
+    """Await a blocking callable run in the tool pool (contextvars included)."""
+    return await asyncio.wrap_future(submit_in_thread(func, *args))
 
 
 def sync_iterate(agen: AsyncIterator[T]) -> Iterator[T]:

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import functools
 import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ._bridge import run_coroutine_sync, run_in_thread, tool_executor
+from ._bridge import run_coroutine_sync, run_in_thread, submit_in_thread
 from .context import RunContext
 from .errors import ToolArgumentError
 from .messages import ToolCall
@@ -88,8 +89,8 @@ def _call_sync(prepared: _Prepared, run_timeout: float | None) -> ToolCallRecord
         if timeout is None:
             value = tool.function(**prepared.arguments)
         else:
-            future = tool_executor().submit(_run_with_context(tool, prepared.arguments))
-            value = future.result(timeout)
+            call = functools.partial(tool.function, **prepared.arguments)
+            value = submit_in_thread(call).result(timeout)
     except concurrent.futures.TimeoutError:
         return _timed_out(prepared, timeout)
     except Exception as exc:
@@ -114,13 +115,6 @@ async def _call_async(prepared: _Prepared, run_timeout: float | None) -> ToolCal
     except Exception as exc:
         return _raised(prepared, exc)
     return _succeeded(prepared, value)
-
-
-def _run_with_context(tool: Tool, arguments: dict[str, Any]) -> Any:
-    import contextvars
-
-    context = contextvars.copy_context()
-    return lambda: context.run(tool.function, **arguments)
 
 
 def _effective_timeout(tool: Tool, run_timeout: float | None) -> float | None:
