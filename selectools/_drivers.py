@@ -223,18 +223,14 @@ def _tool_timeout(state: RunState) -> float | None:
 def _started_events(
     state: RunState, batch: list[_Prepared | ToolCallRecord]
 ) -> list[ToolCallStarted]:
+    """One event per call; calls refused before running (a ToolCallRecord) are announced too."""
     events = []
     for item in batch:
-        call = item.call if isinstance(item, _Prepared) else item
-        events.append(
-            ToolCallStarted(
-                state.run_id,
-                call.id,
-                call.name,
-                public_arguments(item),
-                item.call.arguments if isinstance(item, _Prepared) else item.raw_arguments,
-            )
-        )
+        if isinstance(item, _Prepared):
+            call_id, name, raw = item.call.id, item.call.name, item.call.arguments
+        else:
+            call_id, name, raw = item.id, item.name, item.raw_arguments
+        events.append(ToolCallStarted(state.run_id, call_id, name, public_arguments(item), raw))
     return events
 
 
