@@ -6,7 +6,7 @@ when the feature that needs them is used.
 
 from __future__ import annotations
 
-from .agent import Agent, RunInput
+from .agent import Agent
 from .config import AgentConfig
 from .context import RunContext
 from .errors import (
@@ -36,8 +36,9 @@ from .events import (
     ToolCallStarted,
 )
 from .memory import ConversationMemory
-from .messages import Message, ToolCall
+from .messages import Message, RunInput, ToolCall
 from .observers import Observer
+from .policies import ProviderWrapper, ToolPolicy
 from .providers import (
     ModelRequest,
     ModelResponse,
@@ -50,7 +51,16 @@ from .providers import (
 )
 from .results import AgentResult, ToolCallRecord
 from .sessions import InMemorySessionStore, SessionStore, StoredSession
-from .tools import Tool, ToolSet, tool
+from .tools import (
+    RefusedError,
+    Tool,
+    ToolInvocation,
+    Toolkit,
+    ToolkitError,
+    ToolSet,
+    UpstreamError,
+    tool,
+)
 from .usage import Usage
 
 __version__ = "0.1.0"
@@ -76,7 +86,9 @@ __all__ = [
     "ProviderConnectionError",
     "ProviderError",
     "ProviderTimeoutError",
+    "ProviderWrapper",
     "RateLimitError",
+    "RefusedError",
     "Reply",
     "RunContext",
     "RunFailed",
@@ -99,9 +111,14 @@ __all__ = [
     "ToolCallStarted",
     "ToolDefinitionError",
     "ToolExecutionError",
+    "ToolInvocation",
+    "ToolPolicy",
     "ToolSet",
+    "Toolkit",
+    "ToolkitError",
+    "UpstreamError",
     "Usage",
-    "__version__",
     "call",
     "tool",
+    "__version__",
 ]

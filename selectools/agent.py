@@ -2,24 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping, Sequence
-from typing import Any, TypeAlias
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping
+from typing import Any
 
-from ._drivers import iterate_async, iterate_sync
-from ._run import RunState
 from .config import AgentConfig
 from .events import Event, RunFinished
+from .loop import Run, RunSetup, drive, drive_async
 from .memory import ConversationMemory
-from .messages import Message
+from .messages import RunInput
 from .observers import ObserverHub
+from .policies.base import compose_provider, tool_policies
 from .providers.base import Provider
 from .results import AgentResult
-from .tools import Tool, ToolSet
+from .tools.tool import Tool, ToolSet
+from .tools.toolkit import Toolkit
 from .usage import Usage, UsageTotals
 
 __all__ = ["Agent", "RunInput"]
-
-RunInput: TypeAlias = str | Message | Mapping[str, Any] | Sequence[Message | Mapping[str, Any]]
 
 
 class Agent:
@@ -29,26 +28,35 @@ class Agent:
     conversation from `memory` (in-process by default; pass a
     ConversationMemory over a SQLAlchemySessionStore to share it between
     workers and survive restarts).
+
+    `tools` takes tools, typed functions and toolkits (each toolkit's tools
+    are added). `agent.tools.add/replace/remove` change them while the agent
+    serves: the next run sees the change. `policies` wrap the provider and
+    intercept tool calls (see `selectools.policies`); the first listed is the
+    outermost.
     """
 
     def __init__(
         self,
-        tools: Iterable[Tool | Callable[..., Any]] = (),
+        tools: Iterable[Tool | Toolkit | Callable[..., Any]] = (),
         provider: Provider | None = None,
         *,
         system_prompt: str | None = None,
         config: AgentConfig | None = None,
         memory: ConversationMemory | None = None,
         observers: Iterable[object] = (),
+        policies: Iterable[object] = (),
         name: str = "agent",
     ) -> None:
         if provider is None:
             from .providers.openai import OpenAIProvider
 
             provider = OpenAIProvider()
-        self.tools = ToolSet(tools)
-        self.tool_schemas: tuple[dict[str, Any], ...] = tuple(self.tools.schemas())
+        self.tools = ToolSet(_flatten(tools))
         self.provider = provider
+        self.policies = tuple(policies)
+        self._tool_policies = tool_policies(self.policies)
+        self._wrapped: tuple[Provider, Provider] | None = None  # (provider, with policies)
         self.system_prompt = system_prompt
         self.config = config or AgentConfig()
         self.memory = memory or ConversationMemory()
@@ -74,9 +82,9 @@ class Agent:
         config: AgentConfig | Mapping[str, Any] | None = None,
     ) -> AgentResult:
         """Run to the final answer, blocking; fine inside a running event loop."""
-        state = self._state(input, session_id, identity, metadata, config)
+        run = self._run(input, session_id, identity, metadata, config)
         result: AgentResult | None = None
-        for event in iterate_sync(state, stream_model=False):
+        for event in drive(run, stream_model=False):
             if isinstance(event, RunFinished):
                 result = event.result
         assert result is not None, "a completed run always ends with RunFinished"
@@ -92,9 +100,9 @@ class Agent:
         config: AgentConfig | Mapping[str, Any] | None = None,
     ) -> AgentResult:
         """Run to the final answer without blocking the event loop (sync tools use threads)."""
-        state = self._state(input, session_id, identity, metadata, config)
+        run = self._run(input, session_id, identity, metadata, config)
         result: AgentResult | None = None
-        async for event in iterate_async(state, stream_model=False):
+        async for event in drive_async(run, stream_model=False):
             if isinstance(event, RunFinished):
                 result = event.result
         assert result is not None, "a completed run always ends with RunFinished"
@@ -110,8 +118,8 @@ class Agent:
         config: AgentConfig | Mapping[str, Any] | None = None,
     ) -> Iterator[Event]:
         """Yield events as they happen; the last one is RunFinished with the result."""
-        state = self._state(input, session_id, identity, metadata, config)
-        return iterate_sync(state, stream_model=True)
+        run = self._run(input, session_id, identity, metadata, config)
+        return drive(run, stream_model=True)
 
     def astream(
         self,
@@ -123,22 +131,49 @@ class Agent:
         config: AgentConfig | Mapping[str, Any] | None = None,
     ) -> AsyncIterator[Event]:
         """Async `stream()`. Close it (or cancel the task) to stop the run and its tools."""
-        state = self._state(input, session_id, identity, metadata, config)
-        return iterate_async(state, stream_model=True)
+        run = self._run(input, session_id, identity, metadata, config)
+        return drive_async(run, stream_model=True)
 
-    def _state(
+    def _run(
         self,
         input: RunInput,
         session_id: str | None,
         identity: str | None,
         metadata: Mapping[str, Any] | None,
         config: AgentConfig | Mapping[str, Any] | None,
-    ) -> RunState:
-        return RunState(
-            self,
+    ) -> Run:
+        setup = RunSetup(
+            provider=self._provider_with_policies(),
+            tools=self.tools.snapshot(),
+            system_prompt=self.system_prompt,
+            memory=self.memory,
+            observers=self.observers,
+            tool_policies=self._tool_policies,
+            totals=self.totals,
+        )
+        return Run(
+            setup,
             input,
             session_id=session_id,
             identity=identity,
             metadata=metadata,
             config=self.config.merged(dict(config) if isinstance(config, Mapping) else config),
         )
+
+    def _provider_with_policies(self) -> Provider:
+        """`provider` wrapped in the policies' provider faces, rebuilt if it was replaced."""
+        wrapped = self._wrapped
+        if wrapped is None or wrapped[0] is not self.provider:
+            wrapped = (self.provider, compose_provider(self.provider, self.policies))
+            self._wrapped = wrapped
+        return wrapped[1]
+
+
+def _flatten(
+    items: Iterable[Tool | Toolkit | Callable[..., Any]],
+) -> Iterator[Tool | Callable[..., Any]]:
+    for item in items:
+        if isinstance(item, Toolkit) and not isinstance(item, Tool):
+            yield from item.tools()
+        else:
+            yield item

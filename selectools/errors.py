@@ -1,6 +1,14 @@
-"""One exception hierarchy: every message says what happened and what to do next."""
+"""One exception hierarchy: every message says what happened and what to do next.
+
+Each error also says how a web adapter answers it: `http_status`,
+`error_type` (the stable `error.type` on the wire) and `http_headers`, so the
+mapping from exceptions to HTTP lives with the exceptions, not in each adapter.
+"""
 
 from __future__ import annotations
+
+import re
+from typing import ClassVar
 
 __all__ = [
     "ContextLengthError",
@@ -24,9 +32,33 @@ __all__ = [
 class SelectoolsError(Exception):
     """Base class of every error selectools raises on purpose."""
 
+    default_status: ClassVar[int] = 500
+
+    @property
+    def http_status(self) -> int:
+        """The HTTP status a web adapter answers with."""
+        return self.default_status
+
+    @property
+    def error_type(self) -> str:
+        """A stable name for clients: the class name in snake case (`RateLimitError` ->
+        `rate_limit_error`)."""
+        return _snake_case(type(self).__name__)
+
+    @property
+    def http_headers(self) -> dict[str, str]:
+        """Extra response headers (Retry-After, say)."""
+        return {}
+
+
+def _snake_case(name: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
 
 class InvalidInputError(SelectoolsError, ValueError):
     """The run's input is malformed (no messages, a bad role); HTTP adapters answer 422."""
+
+    default_status = 422
 
 
 class ToolDefinitionError(SelectoolsError, TypeError):
@@ -35,6 +67,8 @@ class ToolDefinitionError(SelectoolsError, TypeError):
 
 class ToolArgumentError(SelectoolsError, ValueError):
     """The model sent arguments that do not fit the tool's schema (sent back to the model)."""
+
+    default_status = 422
 
 
 class ToolExecutionError(SelectoolsError):
@@ -54,6 +88,13 @@ class ProviderError(SelectoolsError):
         super().__init__(message)
         self.provider = provider
         self.status_code = status_code
+
+    @property
+    def http_status(self) -> int:
+        # A 400 (bad input) or 429 upstream is the client's to see; anything else is ours (502).
+        if self.status_code in (400, 429):
+            return self.status_code
+        return self.default_status
 
 
 class ProviderAuthError(ProviderError):
@@ -76,6 +117,12 @@ class RateLimitError(ProviderError):
         super().__init__(message, provider=provider, status_code=status_code)
         self.retry_after = retry_after
 
+    @property
+    def http_headers(self) -> dict[str, str]:
+        if self.retry_after is None:
+            return {}
+        return {"Retry-After": str(max(1, round(self.retry_after)))}
+
 
 class ProviderTimeoutError(ProviderError):
     """The provider did not answer in time."""
@@ -96,6 +143,8 @@ class ContextLengthError(ProviderError):
 class MaxIterationsError(SelectoolsError):
     """The model kept calling tools past `AgentConfig.max_iterations`."""
 
+    default_status = 422
+
     def __init__(self, message: str, *, partial: object | None = None) -> None:
         super().__init__(message)
         self.partial = partial
@@ -104,9 +153,13 @@ class MaxIterationsError(SelectoolsError):
 class RunTimeoutError(SelectoolsError, TimeoutError):
     """The whole run exceeded `AgentConfig.run_timeout`."""
 
+    default_status = 504
+
 
 class SessionNotFoundError(SelectoolsError, LookupError):
     """No conversation is stored under that session id (or it belongs to someone else)."""
+
+    default_status = 404
 
 
 class MissingDependencyError(SelectoolsError, ImportError):

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar, TypeAlias
 
+from .errors import SelectoolsError
 from .providers.base import ModelRequest, ModelResponse
 from .results import AgentResult, ToolCallRecord
 
@@ -104,6 +105,13 @@ class RunFailed:
             "run_id": self.run_id,
             "error": {"type": self.error_type, "message": self.message, "status": self.status},
         }
+
+    @classmethod
+    def from_exception(cls, run_id: str, exc: BaseException) -> RunFailed:
+        """What clients may see of `exc`: our own errors say what happened, others nothing."""
+        if isinstance(exc, SelectoolsError):
+            return cls(run_id, exc.error_type, str(exc), exc.http_status)
+        return cls(run_id, "internal_error", "The run failed unexpectedly; see server logs.")
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, TypeAlias
 
 from .errors import InvalidInputError
 
-__all__ = ["Message", "Role", "ToolCall", "coerce_messages"]
+__all__ = ["Message", "Role", "RunInput", "ToolCall", "coerce_messages"]
 
 Role = Literal["system", "user", "assistant", "tool"]
 _ROLES = frozenset(("system", "user", "assistant", "tool"))
@@ -99,7 +99,11 @@ class Message:
         )
 
 
-def coerce_messages(value: str | Message | Mapping[str, Any] | Sequence[Any]) -> list[Message]:
+RunInput: TypeAlias = "str | Message | Mapping[str, Any] | Sequence[Message | Mapping[str, Any]]"
+"""What a run accepts: a prompt, a message, a message dict, or a list of messages."""
+
+
+def coerce_messages(value: RunInput) -> list[Message]:
     """Accept a prompt string, a message, a message dict, or a list of these."""
     if isinstance(value, str):
         return [Message.user(value)]

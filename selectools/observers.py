@@ -7,7 +7,7 @@ import logging
 from collections.abc import Awaitable, Iterable
 from typing import Any
 
-from ._bridge import run_coroutine_sync
+from .bridge import run_coroutine_sync
 
 __all__ = ["HOOKS", "Observer", "ObserverHub"]
 

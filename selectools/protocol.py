@@ -20,8 +20,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from ._drivers import failure_event
-from .errors import RateLimitError
+from .errors import SelectoolsError
+from .events import RunFailed
 from .results import AgentResult
 
 __all__ = [
@@ -214,10 +214,8 @@ class ChatCompletionRequest(BaseModel):
 
 def error_response(exc: BaseException) -> tuple[int, dict[str, Any], dict[str, str]]:
     """Status, JSON body and headers for any exception; unknown ones reveal nothing."""
-    failed = failure_event("", exc)
-    headers: dict[str, str] = {}
-    if isinstance(exc, RateLimitError) and exc.retry_after is not None:
-        headers["Retry-After"] = str(max(1, round(exc.retry_after)))
+    failed = RunFailed.from_exception("", exc)
+    headers = exc.http_headers if isinstance(exc, SelectoolsError) else {}
     return failed.status, error_body(failed.error_type, failed.message), headers
 
 
@@ -242,7 +240,7 @@ def validation_error_response(errors: list[Any] | ValidationError) -> dict[str, 
 
 
 def failed_event_dict(exc: BaseException, run_id: str = "") -> dict[str, Any]:
-    return failure_event(run_id, exc).to_dict()
+    return RunFailed.from_exception(run_id, exc).to_dict()
 
 
 # -- SSE -----------------------------------------------------------------------------

@@ -14,7 +14,7 @@ from pydantic import BaseModel, ValidationError
 from werkzeug.exceptions import HTTPException
 
 from selectools import Agent, ConversationMemory, protocol, serving
-from selectools._bridge import run_coroutine_sync, sync_iterate
+from selectools.bridge import run_coroutine_sync, sync_iterate
 from selectools.serving import RequestTooLargeError, RunRequest, ServingOptions
 
 __all__ = ["Selectools"]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from selectools._optional import require
+from selectools.extras import require
 
 require("langchain_core", extra="langchain", feature="selectools_langchain")
 

@@ -11,9 +11,9 @@ from langchain_core.tools import BaseTool, StructuredTool, ToolException
 from pydantic import ConfigDict
 
 from selectools import RunContext, Tool, ToolArgumentError
-from selectools._bridge import run_coroutine_sync, run_in_thread
-from selectools._schema import clean_schema
+from selectools.bridge import run_coroutine_sync, run_in_thread
 from selectools.tools import format_tool_result
+from selectools.tools.schema import clean_schema
 
 __all__ = ["SelectoolsTool", "from_langchain_tool", "to_langchain_tool", "to_langchain_tools"]
 

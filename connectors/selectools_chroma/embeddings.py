@@ -18,7 +18,7 @@ from typing import Any
 from chromadb.api.types import Documents, EmbeddingFunction, Embeddings
 from chromadb.utils.embedding_functions import register_embedding_function
 
-from selectools._optional import require
+from selectools.extras import require
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 

@@ -6,15 +6,28 @@ from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
+from ..context import RunContext
 from ..messages import Message
 from ..usage import Usage
 
-__all__ = ["ModelRequest", "ModelResponse", "Provider", "TextChunk"]
+__all__ = [
+    "ModelRequest",
+    "ModelResponse",
+    "Provider",
+    "TextChunk",
+    "aclose_stream",
+    "close_stream",
+]
 
 
 @dataclass(frozen=True, slots=True)
 class ModelRequest:
-    """One call to the model: the conversation, the tools it may call, and settings."""
+    """One call to the model: the conversation, the tools it may call, and settings.
+
+    `context` says whose run this is (identity, session, run id) for policies
+    that limit, cache or trace per caller; providers never send it to the model.
+    `extra` is passed to the model API as is.
+    """
 
     messages: Sequence[Message]
     tools: Sequence[Mapping[str, Any]] = ()
@@ -23,6 +36,7 @@ class ModelRequest:
     parallel_tool_calls: bool = True
     timeout: float | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)
+    context: RunContext | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,8 +60,15 @@ class TextChunk:
 class Provider(Protocol):
     """A model API. `stream` yields TextChunks and ends with exactly one ModelResponse."""
 
-    name: str
-    model: str
+    @property
+    def name(self) -> str:
+        """A short provider name for usage, pricing and traces ("openai", "scripted")."""
+        ...
+
+    @property
+    def model(self) -> str:
+        """The model this provider asks by default."""
+        ...
 
     def complete(self, request: ModelRequest) -> ModelResponse: ...
 
@@ -56,3 +77,17 @@ class Provider(Protocol):
     def stream(self, request: ModelRequest) -> Iterator[TextChunk | ModelResponse]: ...
 
     def astream(self, request: ModelRequest) -> AsyncIterator[TextChunk | ModelResponse]: ...
+
+
+def close_stream(items: Iterator[Any]) -> None:
+    """Close a provider stream the consumer left early (closes the upstream response)."""
+    close = getattr(items, "close", None)
+    if close is not None:
+        close()
+
+
+async def aclose_stream(items: AsyncIterator[Any]) -> None:
+    """Async `close_stream`."""
+    aclose = getattr(items, "aclose", None)
+    if aclose is not None:
+        await aclose()

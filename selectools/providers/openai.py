@@ -7,7 +7,6 @@ import os
 from collections.abc import AsyncIterator, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
-from .._optional import require
 from ..errors import (
     ContextLengthError,
     ProviderAuthError,
@@ -16,6 +15,7 @@ from ..errors import (
     ProviderTimeoutError,
     RateLimitError,
 )
+from ..extras import require
 from ..messages import Message, ToolCall
 from ..usage import Usage, estimate_cost
 from .base import ModelRequest, ModelResponse, TextChunk

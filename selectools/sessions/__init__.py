@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from .base import SessionStore, StoredSession
-from .memory import InMemorySessionStore
+from .in_memory import InMemorySessionStore
 
 if TYPE_CHECKING:
     from .redis import RedisSessionStore

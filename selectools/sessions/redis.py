@@ -6,7 +6,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from .._optional import require
+from ..extras import require
 from ..messages import Message
 from .base import StoredSession
 

@@ -7,8 +7,8 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from .._bridge import run_in_thread
-from .._optional import require
+from ..bridge import run_in_thread
+from ..extras import require
 from ..messages import Message
 from .base import StoredSession
 

@@ -23,7 +23,7 @@ from selectools_salesforce import SalesforceToolkit
 from selectools_sql import SQLToolkit
 
 from selectools import Tool
-from selectools._schema import clean_schema
+from selectools.tools.schema import clean_schema
 from selectools_langchain import to_langchain_tool
 
 _DB = Path(tempfile.mkdtemp()) / "lc.db"

@@ -14,7 +14,7 @@ from langchain_tests.unit_tests import ToolsUnitTests
 from pydantic import BaseModel
 
 from selectools import Agent, ScriptedProvider, Tool, call, tool
-from selectools._schema import clean_schema
+from selectools.tools.schema import clean_schema
 from selectools_langchain import SelectoolsTool, from_langchain_tool, to_langchain_tool
 from tests.fakes.langchain_models import ToolCallingFakeModel, ai
 

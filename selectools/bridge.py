@@ -1,8 +1,16 @@
-"""Run coroutines from sync code, even inside a running event loop (Jupyter, async servers).
+"""Sync code calling async code and back, with the caller's contextvars, from anywhere.
 
-One daemon thread owns a private event loop; sync callers hand it coroutines
-and wait. The caller's contextvars travel with the coroutine, and a caller that
-stops waiting (timeout) cancels it.
+Public for adapters and plugins (a WSGI view driving an async stream, a sync
+SDK called from `arun`):
+
+- `run_coroutine_sync(coro, timeout=)`: run a coroutine from sync code, even
+  inside a running event loop (Jupyter, async servers). One daemon thread owns
+  a private event loop; a caller that stops waiting (timeout) cancels it.
+- `sync_iterate(agen, deadline=)`: drive an async iterator from sync code.
+- `run_in_thread(func, ...)`: await a blocking callable without blocking the loop.
+- `submit_in_thread(func, ...)`: start one and get a `concurrent.futures.Future`.
+
+The caller's contextvars (request identity, trace context) travel every hop.
 """
 
 from __future__ import annotations
@@ -11,8 +19,17 @@ import asyncio
 import concurrent.futures
 import contextvars
 import threading
+import time
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
 from typing import Any, TypeVar
+
+__all__ = [
+    "run_coroutine_sync",
+    "run_in_thread",
+    "submit_in_thread",
+    "sync_iterate",
+    "tool_executor",
+]
 
 T = TypeVar("T")
 
@@ -88,15 +105,17 @@ async def run_in_thread(func: Callable[..., T], *args: Any) -> T:
     return await asyncio.wrap_future(submit_in_thread(func, *args))
 
 
-def sync_iterate(agen: AsyncIterator[T]) -> Iterator[T]:
+def sync_iterate(agen: AsyncIterator[T], *, deadline: float | None = None) -> Iterator[T]:
     """Drive an async iterator from sync code, one item at a time, on the bridge loop.
 
     Closing the returned generator (a WSGI client going away) closes `agen` too.
+    With `deadline` (a `time.monotonic()` value), waiting past it raises TimeoutError.
     """
     try:
         while True:
+            timeout = None if deadline is None else max(0.0, deadline - time.monotonic())
             try:
-                yield run_coroutine_sync(_anext(agen))
+                yield run_coroutine_sync(_anext(agen), timeout=timeout)
             except StopAsyncIteration:
                 return
     finally:

@@ -10,14 +10,16 @@ from collections.abc import Awaitable, Callable, Collection, Iterable, Iterator,
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, overload
 
-from ._schema import describe_function
-from .context import RunContext
-from .errors import ToolArgumentError, ToolDefinitionError
+from ..context import RunContext
+from ..errors import ToolArgumentError, ToolDefinitionError
+from .schema import describe_function
 
 if TYPE_CHECKING:
     from pydantic import BaseModel, ValidationError
 
-__all__ = ["Tool", "ToolSet", "format_tool_result", "method_tool", "tool"]
+    from ..policies import ToolPolicy
+
+__all__ = ["Tool", "ToolSet", "ToolSnapshot", "format_tool_result", "method_tool", "tool"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -28,7 +30,10 @@ class Tool:
     schema is already known (it then validates only that the arguments are an
     object, and the callable checks the rest). `afunction`, when given, is the
     native async twin of a sync `function`: async runs await it, sync runs call
-    `function`, and neither hops threads.
+    `function`, and neither hops threads. `writes` marks a tool that changes
+    something outside the run (a row, a record, an object): approval and audit
+    policies find write tools by it. `policies` intercept this tool's calls only,
+    after the agent's own.
     """
 
     name: str
@@ -39,6 +44,8 @@ class Tool:
     args_model: type[BaseModel] | None = None
     context_param: str | None = None
     afunction: Callable[..., Awaitable[Any]] | None = None
+    writes: bool = False
+    policies: tuple[ToolPolicy, ...] = ()
     is_async: bool = field(init=False)
 
     def __post_init__(self) -> None:
@@ -118,6 +125,8 @@ def tool(
     name: str | None = None,
     description: str | None = None,
     timeout: float | None = None,
+    writes: bool = False,
+    policies: Iterable[ToolPolicy] = (),
 ) -> Callable[[Callable[..., Any]], Tool]: ...
 def tool(
     func: Callable[..., Any] | None = None,
@@ -126,12 +135,17 @@ def tool(
     name: str | None = None,
     description: str | None = None,
     timeout: float | None = None,
+    writes: bool = False,
+    policies: Iterable[ToolPolicy] = (),
 ) -> Tool | Callable[[Callable[..., Any]], Tool]:
     """Make a tool from a typed, documented function (sync or async).
 
     The schema comes from the type hints, the descriptions from the docstring
     (Google, NumPy or reST `Args:`); problems are reported now, not mid-run.
+    `writes=True` marks a tool that changes outside state; `policies` intercept
+    its calls (see `selectools.policies`).
     """
+    chosen_policies = tuple(policies)
 
     def build(fn: Callable[..., Any]) -> Tool:
         if not callable(fn):
@@ -146,6 +160,8 @@ def tool(
             timeout=timeout,
             args_model=described.args_model,
             context_param=described.context_param,
+            writes=writes,
+            policies=chosen_policies,
         )
 
     return build(func) if func is not None else build
@@ -157,6 +173,7 @@ def method_tool(
     prefix: str = "",
     choices: Mapping[str, Sequence[str]] | None = None,
     hidden: Collection[str] = (),
+    writes: bool = False,
 ) -> Tool:
     """A toolkit's bound method as a tool, its schema narrowed to what the toolkit allows.
 
@@ -164,8 +181,9 @@ def method_tool(
     `choices` lists the allowed values of a parameter (an `enum` in the schema),
     and `hidden` parameters are left out of the schema (the toolkit fills them).
     The toolkit still checks the values itself; this tells the model up front.
+    `writes=True` marks the toolkit's write tools (see `Tool.writes`).
     """
-    made = tool(name=f"{prefix}{getattr(method, '__name__', '')}")(method)
+    made = tool(name=f"{prefix}{getattr(method, '__name__', '')}", writes=writes)(method)
     if not choices and not hidden:
         return made
     properties = {
@@ -180,23 +198,59 @@ def method_tool(
 
 
 class ToolSet(Mapping[str, Tool]):
-    """The tools of one agent, by name; duplicate names are refused."""
+    """The tools of one agent, by name; duplicate names are refused.
+
+    Tools may be added, replaced or removed while the agent serves: the next
+    run sees the change, and a run already going keeps the set it started with
+    (`snapshot()`).
+    """
 
     def __init__(self, tools: Iterable[Tool | Callable[..., Any]] = ()) -> None:
         self._tools: dict[str, Tool] = {}
+        self._snapshot: ToolSnapshot | None = None
         for item in tools:
-            self.add(item if isinstance(item, Tool) else tool(item))
+            self.add(item)
 
-    def add(self, item: Tool) -> None:
-        if item.name in self._tools:
+    def add(self, item: Tool | Callable[..., Any]) -> Tool:
+        """Add a tool (a plain typed function is wrapped with `@tool`); names must be new."""
+        made = item if isinstance(item, Tool) else tool(item)
+        if made.name in self._tools:
             raise ToolDefinitionError(
-                f"Two tools are named '{item.name}' ({self._tools[item.name].function!r} and "
-                f"{item.function!r}). Rename one with @tool(name=...)."
+                f"Two tools are named '{made.name}' ({self._tools[made.name].function!r} and "
+                f"{made.function!r}). Rename one with @tool(name=...), or use replace()."
             )
-        self._tools[item.name] = item
+        self._tools = {**self._tools, made.name: made}
+        self._snapshot = None
+        return made
+
+    def replace(self, item: Tool | Callable[..., Any]) -> Tool:
+        """Add a tool, or swap the one of the same name."""
+        made = item if isinstance(item, Tool) else tool(item)
+        self._tools = {**self._tools, made.name: made}
+        self._snapshot = None
+        return made
+
+    def remove(self, name: str) -> Tool:
+        """Take a tool away; KeyError names the tools there are."""
+        if name not in self._tools:
+            raise KeyError(f"No tool named {name!r}; the tools are: {', '.join(self._tools)}.")
+        tools = dict(self._tools)
+        removed = tools.pop(name)
+        self._tools = tools
+        self._snapshot = None
+        return removed
+
+    def snapshot(self) -> ToolSnapshot:
+        """The tools and their schemas as they are now, built once per change."""
+        current = self._snapshot
+        if current is None:
+            tools = self._tools
+            current = ToolSnapshot(tools, tuple(t.schema() for t in tools.values()))
+            self._snapshot = current
+        return current
 
     def schemas(self) -> list[dict[str, Any]]:
-        return [t.schema() for t in self._tools.values()]
+        return list(self.snapshot().schemas)
 
     def __getitem__(self, name: str) -> Tool:
         return self._tools[name]
@@ -206,6 +260,14 @@ class ToolSet(Mapping[str, Tool]):
 
     def __len__(self) -> int:
         return len(self._tools)
+
+
+@dataclass(frozen=True, slots=True)
+class ToolSnapshot:
+    """An agent's tools at one moment: what a run offers the model and may call."""
+
+    tools: Mapping[str, Tool]
+    schemas: tuple[dict[str, Any], ...]
 
 
 def format_tool_result(value: Any) -> str:

@@ -1,4 +1,11 @@
-"""Import optional dependencies at the point of use, naming the extra when one is missing."""
+"""Optional dependencies, imported at the point of use, naming the extra when one is missing.
+
+Public for adapters, connectors and plugins: call `require()` where a feature
+first needs its package, never at `import selectools` time, so the core stays
+light and a missing package says what to install:
+
+    sdk = require("openai", extra="openai", feature="OpenAIProvider")
+"""
 
 from __future__ import annotations
 
@@ -6,6 +13,8 @@ import importlib
 from types import ModuleType
 
 from .errors import MissingDependencyError
+
+__all__ = ["require"]
 
 
 def require(module: str, *, extra: str, feature: str) -> ModuleType:

@@ -1,4 +1,7 @@
-"""Turn a typed function signature into a pydantic model and a model-friendly JSON Schema."""
+"""JSON Schema from a typed signature: a pydantic model for validation, a flat schema for models.
+
+Public so adapters and plugins describe functions exactly as `@tool` does.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +11,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from .context import RunContext
-from .errors import ToolDefinitionError
+from ..context import RunContext
+from ..errors import ToolDefinitionError
 
 if typing.TYPE_CHECKING:
     from pydantic import BaseModel

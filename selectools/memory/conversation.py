@@ -1,12 +1,12 @@
-"""Conversation memory: history per session, trimmed to a sliding window for each run."""
+"""ConversationMemory: history per session, trimmed to a sliding window for each run."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from .messages import Message
-from .sessions.base import SessionStore
-from .sessions.memory import InMemorySessionStore
+from ..messages import Message
+from ..sessions.base import SessionStore
+from ..sessions.in_memory import InMemorySessionStore
 
 __all__ = ["ConversationMemory", "approx_tokens"]
 

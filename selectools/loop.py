@@ -1,0 +1,401 @@
+"""One run, top to bottom: its state, and the loop that drives it, for sync and async callers.
+
+A run asks the model, runs the tool calls it answers with (through the
+policies), gives the results back, and repeats until the model answers with
+text only. Everything a run changes lives in its `Run`, never on the agent:
+one agent serves any number of concurrent runs without them seeing each
+other's messages. The agent hands a run a `RunSetup` (provider, tools as they
+are at the start, memory, observers, policies) and nothing here imports the
+agent.
+
+The two drivers walk the same steps and differ only in how they wait. The sync
+driver never starts an event loop for plain sync tools, so `agent.run()` works
+in Jupyter, in sync web views and inside other loops; with a run timeout, it
+makes model calls on the bridge loop so the deadline holds mid-call.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from collections.abc import AsyncIterator, Generator, Iterator, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from .bridge import run_coroutine_sync, sync_iterate
+from .config import AgentConfig
+from .context import RunContext
+from .errors import (
+    InvalidInputError,
+    MaxIterationsError,
+    ProviderError,
+    RunTimeoutError,
+    SessionNotFoundError,
+)
+from .events import (
+    Event,
+    ModelCallFinished,
+    ModelCallStarted,
+    RunFailed,
+    RunFinished,
+    RunStarted,
+    TextDelta,
+    ToolCallFinished,
+    ToolCallStarted,
+)
+from .memory import ConversationMemory
+from .messages import Message, RunInput, coerce_messages
+from .observers import ObserverHub
+from .providers.base import (
+    ModelRequest,
+    ModelResponse,
+    Provider,
+    TextChunk,
+    aclose_stream,
+    close_stream,
+)
+from .results import AgentResult, ToolCallRecord
+from .sessions.base import StoredSession
+from .tools.calling import ToolInvocation, call_tools_async, call_tools_sync, prepare
+from .tools.tool import ToolSnapshot
+from .usage import Usage, UsageTotals
+
+if TYPE_CHECKING:
+    from .policies import ToolPolicy
+
+__all__ = ["Run", "RunSetup", "drive", "drive_async"]
+
+
+@dataclass(frozen=True, slots=True)
+class RunSetup:
+    """What a run takes from its agent, fixed when the run starts."""
+
+    provider: Provider
+    tools: ToolSnapshot
+    system_prompt: str | None
+    memory: ConversationMemory
+    observers: ObserverHub
+    tool_policies: tuple[ToolPolicy, ...]
+    totals: UsageTotals
+
+
+class Run:
+    """The state of one run: the messages the model sees, tool records, usage, the deadline."""
+
+    def __init__(
+        self,
+        setup: RunSetup,
+        input: RunInput,
+        *,
+        session_id: str | None,
+        identity: str | None,
+        metadata: Mapping[str, Any] | None,
+        config: AgentConfig,
+    ) -> None:
+        self.setup = setup
+        self.config = config
+        self.run_id = os.urandom(16).hex()
+        self.session_id = session_id
+        self.identity = identity
+        self.context = RunContext(
+            run_id=self.run_id,
+            session_id=session_id,
+            identity=identity,
+            metadata=dict(metadata or {}),
+        )
+        self.input_messages = coerce_messages(input)
+        if not self.input_messages:
+            raise InvalidInputError("A run needs input: a prompt string or at least one message.")
+        self.deadline = (
+            time.monotonic() + config.run_timeout if config.run_timeout is not None else None
+        )
+        self.messages: list[Message] = []
+        self.new_messages: list[Message] = []
+        self.records: list[ToolCallRecord] = []
+        self.usage = Usage()
+        self.iterations = 0
+        self.model = ""
+
+    # -- the steps, in the order a run takes them ------------------------------------
+
+    def begin(self, stored: StoredSession | None) -> RunStarted:
+        """Assemble what the model sees: system prompt, windowed history, the input."""
+        if stored is not None and stored.owner is not None and self.identity != stored.owner:
+            # Same answer as a missing session: never reveal that someone else's exists.
+            raise SessionNotFoundError(f"No session '{self.session_id}' for this caller.")
+        history = list(stored.messages) if stored is not None else []
+        prompt = self.setup.system_prompt
+        system = [Message.system(prompt)] if prompt else []
+        # The window budgets the whole request, system prompt included.
+        self.messages = self.setup.memory.window(system + history + self.input_messages)
+        return RunStarted(self.run_id, self.session_id)
+
+    def next_request(self) -> ModelRequest:
+        if self.iterations >= self.config.max_iterations:
+            raise MaxIterationsError(
+                f"The model was still calling tools after {self.iterations} model calls "
+                f"(max_iterations={self.config.max_iterations}). Raise "
+                f"AgentConfig.max_iterations, or check the tool errors it keeps retrying.",
+                partial=self.result(),
+            )
+        self.iterations += 1
+        return ModelRequest(
+            messages=tuple(self.messages),
+            tools=self.setup.tools.schemas,
+            temperature=self.config.temperature,
+            max_tokens=self.config.max_tokens,
+            parallel_tool_calls=self.config.parallel_tool_calls,
+            timeout=self.remaining(),
+            context=self.context,
+        )
+
+    def accept(self, response: ModelResponse) -> list[ToolInvocation | ToolCallRecord]:
+        """Record the model's answer; return the tool calls to run (empty: the run is done)."""
+        self.usage = self.usage + response.usage
+        self.model = response.model or self.model
+        self.messages.append(response.message)
+        self.new_messages.append(response.message)
+        tools = self.setup.tools.tools
+        return [prepare(tools, call, self.context) for call in response.message.tool_calls]
+
+    def add_results(self, records: list[ToolCallRecord]) -> list[ToolCallFinished]:
+        for record in records:
+            message = Message.tool(record.output, tool_call_id=record.id, name=record.name)
+            self.messages.append(message)
+            self.new_messages.append(message)
+        self.records.extend(records)
+        return [ToolCallFinished(self.run_id, record) for record in records]
+
+    def to_store(self) -> list[Message]:
+        """What the session keeps of this run: its input and everything the run added."""
+        return [*self.input_messages, *self.new_messages]
+
+    def finish(self) -> RunFinished:
+        result = self.result()
+        self.setup.totals.add(result.usage)
+        return RunFinished(self.run_id, result)
+
+    def result(self) -> AgentResult:
+        final = self.new_messages[-1] if self.new_messages else None
+        text = final.content or "" if final is not None and final.role == "assistant" else ""
+        return AgentResult(
+            text=text,
+            messages=tuple(self.messages),
+            new_messages=tuple(self.new_messages),
+            tool_calls=tuple(self.records),
+            usage=self.usage,
+            run_id=self.run_id,
+            session_id=self.session_id,
+            model=self.model,
+            iterations=self.iterations,
+        )
+
+    # -- limits --------------------------------------------------------------------
+
+    def remaining(self) -> float | None:
+        """Seconds left before the run timeout (None: no timeout); raises once it passed."""
+        if self.deadline is None:
+            return None
+        left = self.deadline - time.monotonic()
+        if left <= 0:
+            raise self.timeout_error()
+        return left
+
+    def tool_timeout(self) -> float | None:
+        limits = [t for t in (self.config.tool_timeout, self.remaining()) if t is not None]
+        return min(limits) if limits else None
+
+    def timeout_error(self) -> RunTimeoutError:
+        return RunTimeoutError(
+            f"The run took longer than run_timeout={self.config.run_timeout:g} s and was "
+            f"stopped. Raise AgentConfig.run_timeout or give tools tighter timeouts."
+        )
+
+
+# -- the sync driver ------------------------------------------------------------------
+
+
+def drive(run: Run, *, stream_model: bool) -> Iterator[Event]:
+    """Run to the end, yielding events; the last is RunFinished (failures raise)."""
+    setup = run.setup
+    hub = setup.observers
+    store = setup.memory.store
+    try:
+        event: Any = run.begin(store.load(run.session_id) if run.session_id else None)
+        hub.emit("on_run_start", event)
+        yield event
+        while True:
+            request = run.next_request()
+            started = time.perf_counter()
+            if hub:
+                hub.emit("on_llm_start", ModelCallStarted(run.run_id, request))
+            response = yield from _model_call_sync(run, request, stream_model)
+            if hub:
+                hub.emit("on_llm_end", _finished_call(run, response, started))
+            batch = run.accept(response)
+            if not batch:
+                break
+            for event in _started_events(run, batch):
+                hub.emit("on_tool_start", event)
+                yield event
+            records = call_tools_sync(
+                batch,
+                tool_timeout=run.tool_timeout(),
+                parallel=run.config.parallel_tool_calls,
+                policies=setup.tool_policies,
+            )
+            for event in run.add_results(records):
+                hub.emit(_tool_hook(event), event)
+                yield event
+            run.remaining()
+        if run.session_id:
+            store.append(run.session_id, run.to_store(), owner=run.identity)
+        event = run.finish()
+        hub.emit("on_run_end", event)
+        yield event
+    except Exception as exc:
+        hub.emit("on_run_end", RunFailed.from_exception(run.run_id, exc))
+        raise
+
+
+def _model_call_sync(
+    run: Run, request: ModelRequest, stream_model: bool
+) -> Generator[TextDelta, None, ModelResponse]:
+    """One model call from sync code; returns the response (a generator's return value)."""
+    provider = run.setup.provider
+    if run.deadline is None:
+        if not stream_model:
+            return provider.complete(request)
+        chunks: Iterator[TextChunk | ModelResponse] = iter(provider.stream(request))
+    else:
+        # The deadline must hold while the model is silent: wait on the bridge loop.
+        if not stream_model:
+            try:
+                return run_coroutine_sync(provider.acomplete(request), timeout=run.remaining())
+            except TimeoutError:
+                raise run.timeout_error() from None
+        chunks = sync_iterate(provider.astream(request), deadline=run.deadline)
+    response = None
+    try:
+        for item in chunks:
+            if isinstance(item, TextChunk):
+                yield TextDelta(run.run_id, item.text)
+            else:
+                response = item
+    except TimeoutError:
+        raise run.timeout_error() from None
+    finally:
+        close_stream(chunks)  # closes the upstream stream if our consumer went away
+    return _require_response(response, provider)
+
+
+# -- the async driver -----------------------------------------------------------------
+
+
+async def drive_async(run: Run, *, stream_model: bool) -> AsyncIterator[Event]:
+    """Async `drive`. Close it (or cancel its task) to stop the run and its tools."""
+    setup = run.setup
+    hub = setup.observers
+    provider = setup.provider
+    store = setup.memory.store
+    try:
+        event: Any = run.begin(await store.aload(run.session_id) if run.session_id else None)
+        await hub.aemit("on_run_start", event)
+        yield event
+        while True:
+            request = run.next_request()
+            started = time.perf_counter()
+            if hub:
+                await hub.aemit("on_llm_start", ModelCallStarted(run.run_id, request))
+            if stream_model:
+                response = None
+                chunks = aiter(provider.astream(request))
+                try:
+                    while True:
+                        try:
+                            async with asyncio.timeout(run.remaining()):
+                                item = await anext(chunks)
+                        except StopAsyncIteration:
+                            break
+                        if isinstance(item, TextChunk):
+                            yield TextDelta(run.run_id, item.text)
+                        else:
+                            response = item
+                finally:
+                    await aclose_stream(chunks)
+                response = _require_response(response, provider)
+            elif run.deadline is None:
+                response = await provider.acomplete(request)
+            else:
+                async with asyncio.timeout(run.remaining()):
+                    response = await provider.acomplete(request)
+            if hub:
+                await hub.aemit("on_llm_end", _finished_call(run, response, started))
+            batch = run.accept(response)
+            if not batch:
+                break
+            for event in _started_events(run, batch):
+                await hub.aemit("on_tool_start", event)
+                yield event
+            records = await call_tools_async(
+                batch,
+                tool_timeout=run.tool_timeout(),
+                parallel=run.config.parallel_tool_calls,
+                policies=setup.tool_policies,
+            )
+            for event in run.add_results(records):
+                await hub.aemit(_tool_hook(event), event)
+                yield event
+            run.remaining()
+        if run.session_id:
+            await store.aappend(run.session_id, run.to_store(), owner=run.identity)
+        event = run.finish()
+        await hub.aemit("on_run_end", event)
+        yield event
+    except TimeoutError as exc:
+        error = exc if isinstance(exc, RunTimeoutError) else run.timeout_error()
+        await hub.aemit("on_run_end", RunFailed.from_exception(run.run_id, error))
+        if error is exc:
+            raise
+        raise error from None
+    except Exception as exc:
+        await hub.aemit("on_run_end", RunFailed.from_exception(run.run_id, exc))
+        raise
+
+
+# -- shared pieces --------------------------------------------------------------------
+
+
+def _require_response(response: ModelResponse | None, provider: Provider) -> ModelResponse:
+    if response is None:
+        raise ProviderError(
+            f"Provider {provider!r} ended its stream without a final response.",
+            provider=getattr(provider, "name", ""),
+        )
+    return response
+
+
+def _finished_call(run: Run, response: ModelResponse, started: float) -> ModelCallFinished:
+    return ModelCallFinished(run.run_id, response, (time.perf_counter() - started) * 1000)
+
+
+def _started_events(
+    run: Run, batch: list[ToolInvocation | ToolCallRecord]
+) -> list[ToolCallStarted]:
+    """One event per call; calls refused before running (a ToolCallRecord) are announced too."""
+    events = []
+    for item in batch:
+        if isinstance(item, ToolInvocation):
+            events.append(
+                ToolCallStarted(
+                    run.run_id, item.call.id, item.call.name, item.arguments, item.call.arguments
+                )
+            )
+        else:
+            events.append(ToolCallStarted(run.run_id, item.id, item.name, None, item.raw_arguments))
+    return events
+
+
+def _tool_hook(event: ToolCallFinished) -> str:
+    return "on_tool_end" if event.record.ok else "on_tool_error"

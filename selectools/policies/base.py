@@ -1,0 +1,110 @@
+"""The one shape every policy takes: a wrapper around the provider, an interceptor around tools.
+
+Observers watch a run; policies change it. A policy is any object with one or
+both of these faces, composed in a list on the agent (`Agent(policies=[...])`,
+first listed = outermost):
+
+- **provider face**: `wrap(provider) -> Provider` returns a provider that
+  calls the one it wraps (retry, fallback, circuit breaker, cache, rate limit).
+  Subclass `ProviderWrapper` and override only the calls you change.
+- **tool face**: `before_tool(invocation)` and/or `after_tool(invocation, record)`
+  (sync or `async def`) around every tool call (approval, audit, guardrails,
+  per-tool limits). `before_tool` returns None to go on, a changed
+  `ToolInvocation` to go on with other arguments, or a `ToolCallRecord`
+  (`invocation.refuse(...)`, `invocation.succeed(...)`) that stands in for
+  the call; `after_tool` returns None or a replacement record. Hooks run in
+  list order before the call and in reverse order after it. An exception from
+  a hook fails the run; to tell the model instead, return `invocation.refuse()`.
+
+A tool's own policies (`@tool(policies=[...])`) run inside the agent's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Iterable, Iterator
+from typing import Protocol, TypeAlias, runtime_checkable
+
+from ..providers.base import ModelRequest, ModelResponse, Provider, TextChunk
+from ..results import ToolCallRecord
+from ..tools.calling import ToolInvocation
+
+__all__ = [
+    "BeforeTool",
+    "ProviderPolicy",
+    "ProviderWrapper",
+    "ToolPolicy",
+    "compose_provider",
+    "tool_policies",
+]
+
+BeforeTool: TypeAlias = ToolInvocation | ToolCallRecord | None
+
+
+@runtime_checkable
+class ProviderPolicy(Protocol):
+    """A policy with a provider face."""
+
+    def wrap(self, provider: Provider) -> Provider: ...
+
+
+class ToolPolicy:
+    """Base for policies with a tool face; override either hook (sync or `async def`)."""
+
+    def before_tool(self, invocation: ToolInvocation) -> BeforeTool | Awaitable[BeforeTool]:
+        return None
+
+    def after_tool(
+        self, invocation: ToolInvocation, record: ToolCallRecord
+    ) -> ToolCallRecord | Awaitable[ToolCallRecord | None] | None:
+        return None
+
+
+class ProviderWrapper:
+    """A provider that forwards every call to `inner`; override the calls a policy changes.
+
+    `name` and `model` are the inner provider's, so usage, pricing and
+    traces still name the model that answered.
+    """
+
+    def __init__(self, inner: Provider) -> None:
+        self.inner = inner
+
+    @property
+    def name(self) -> str:
+        return self.inner.name
+
+    @property
+    def model(self) -> str:
+        return self.inner.model
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.inner!r})"
+
+    def complete(self, request: ModelRequest) -> ModelResponse:
+        return self.inner.complete(request)
+
+    async def acomplete(self, request: ModelRequest) -> ModelResponse:
+        return await self.inner.acomplete(request)
+
+    def stream(self, request: ModelRequest) -> Iterator[TextChunk | ModelResponse]:
+        return self.inner.stream(request)
+
+    def astream(self, request: ModelRequest) -> AsyncIterator[TextChunk | ModelResponse]:
+        return self.inner.astream(request)
+
+
+def compose_provider(provider: Provider, policies: Iterable[object]) -> Provider:
+    """Wrap `provider` in every policy's provider face; the first policy ends up outermost."""
+    for policy in reversed(list(policies)):
+        if isinstance(policy, ProviderPolicy):
+            provider = policy.wrap(provider)
+    return provider
+
+
+def tool_policies(policies: Iterable[object]) -> tuple[ToolPolicy, ...]:
+    """The policies with a tool face, in order."""
+    return tuple(
+        policy  # type: ignore[misc]
+        for policy in policies
+        if hasattr(policy, "before_tool") or hasattr(policy, "after_tool")
+    )

@@ -1,0 +1,31 @@
+"""Tools: typed functions the model may call, how they are called, and the Toolkit contract.
+
+- `tool.py`: `@tool`, `Tool`, `ToolSet` (schemas from type hints, validation)
+- `schema.py`: JSON Schema from a signature (public for adapters and plugins)
+- `calling.py`: running the model's calls through policies, timeouts and errors
+- `toolkit.py`: the contract every connector implements, and its error family
+"""
+
+from __future__ import annotations
+
+from .calling import ToolInvocation
+from .schema import FunctionSchema, clean_schema, describe_function
+from .tool import Tool, ToolSet, ToolSnapshot, format_tool_result, method_tool, tool
+from .toolkit import RefusedError, Toolkit, ToolkitError, UpstreamError
+
+__all__ = [
+    "FunctionSchema",
+    "RefusedError",
+    "Tool",
+    "ToolInvocation",
+    "ToolSet",
+    "ToolSnapshot",
+    "Toolkit",
+    "ToolkitError",
+    "UpstreamError",
+    "clean_schema",
+    "describe_function",
+    "format_tool_result",
+    "method_tool",
+    "tool",
+]

@@ -1,0 +1,316 @@
+"""Calling the model's tool calls: validation, policies, timeouts, errors as tool messages.
+
+A call the model made becomes a `ToolInvocation` once its tool is found and
+its arguments validated; otherwise it becomes a failed `ToolCallRecord` that
+the model reads and can correct. Every invocation passes the agent's and the
+tool's policies (`before_tool` may replace the call's outcome, `after_tool`
+may change it) and ends as exactly one record.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import functools
+import inspect
+import time
+from collections.abc import Awaitable, Generator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from ..bridge import run_coroutine_sync, run_in_thread, submit_in_thread
+from ..context import RunContext
+from ..errors import ToolArgumentError
+from ..messages import ToolCall
+from ..results import ToolCallRecord
+from .tool import Tool, format_tool_result
+from .toolkit import ToolkitError
+
+if TYPE_CHECKING:
+    from ..policies import ToolPolicy
+
+__all__ = ["ToolInvocation", "call_tools_async", "call_tools_sync", "prepare"]
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class ToolInvocation:
+    """A validated call about to run: what policies see and may rewrite.
+
+    `arguments` are the validated arguments the model chose (never the
+    injected run context); `refuse()` and `succeed()` build the record a
+    policy returns from `before_tool` to stand in for the call.
+    """
+
+    call: ToolCall
+    tool: Tool
+    arguments: Mapping[str, Any]
+    context: RunContext
+    started: float = field(default_factory=time.perf_counter, compare=False)
+
+    @property
+    def name(self) -> str:
+        return self.call.name
+
+    def refuse(self, message: str, *, error_type: str = "refused") -> ToolCallRecord:
+        """The call does not run; the model reads `message` as the tool's error."""
+        return _failed(self.call, self, error_type, message)
+
+    def succeed(self, value: Any) -> ToolCallRecord:
+        """The call does not run; the model reads `value` as its result (a cache hit, say)."""
+        return _succeeded(self, value)
+
+
+def prepare(
+    tools: Mapping[str, Tool], call: ToolCall, context: RunContext
+) -> ToolInvocation | ToolCallRecord:
+    """Find and validate; a problem becomes a failed record the model will read."""
+    tool = tools.get(call.name)
+    if tool is None:
+        available = ", ".join(sorted(tools)) or "(none)"
+        return _failed(
+            call,
+            None,
+            "unknown_tool",
+            f"Unknown tool '{call.name}'. Available tools: {available}. Call one of these.",
+        )
+    try:
+        arguments = tool.parse_arguments(call.arguments)
+    except ToolArgumentError as exc:
+        return _failed(call, None, "invalid_arguments", str(exc))
+    return ToolInvocation(call, tool, arguments, context)
+
+
+def call_tools_sync(
+    batch: Sequence[ToolInvocation | ToolCallRecord],
+    *,
+    tool_timeout: float | None,
+    parallel: bool,
+    policies: Sequence[ToolPolicy] = (),
+) -> list[ToolCallRecord]:
+    runnable = [p for p in batch if isinstance(p, ToolInvocation)]
+    if parallel and len(runnable) > 1:
+        return run_coroutine_sync(
+            call_tools_async(batch, tool_timeout=tool_timeout, parallel=True, policies=policies)
+        )
+    return [
+        p if isinstance(p, ToolCallRecord) else _call_sync(p, tool_timeout, policies) for p in batch
+    ]
+
+
+async def call_tools_async(
+    batch: Sequence[ToolInvocation | ToolCallRecord],
+    *,
+    tool_timeout: float | None,
+    parallel: bool,
+    policies: Sequence[ToolPolicy] = (),
+) -> list[ToolCallRecord]:
+    async def one(item: ToolInvocation | ToolCallRecord) -> ToolCallRecord:
+        if isinstance(item, ToolCallRecord):
+            return item
+        return await _call_async(item, tool_timeout, policies)
+
+    if not parallel or len(batch) == 1:
+        return [await one(item) for item in batch]
+    async with asyncio.TaskGroup() as group:  # cancelling the run cancels every pending call
+        tasks = [group.create_task(one(item)) for item in batch]
+    return [task.result() for task in tasks]
+
+
+# -- one call, with its policies -----------------------------------------------------
+
+
+def _chain(agent_policies: Sequence[ToolPolicy], tool: Tool) -> Sequence[ToolPolicy]:
+    if not tool.policies:
+        return agent_policies
+    return (*agent_policies, *tool.policies)
+
+
+def _call_sync(
+    invocation: ToolInvocation, run_timeout: float | None, policies: Sequence[ToolPolicy]
+) -> ToolCallRecord:
+    chain = _chain(policies, invocation.tool)
+    if not chain:
+        return _execute_sync(invocation, run_timeout)
+    outcome = _drive_sync(_before(chain, invocation))
+    if isinstance(outcome, ToolInvocation):
+        invocation, outcome = outcome, _execute_sync(outcome, run_timeout)
+    return _drive_sync(_after(chain, invocation, outcome))
+
+
+async def _call_async(
+    invocation: ToolInvocation, run_timeout: float | None, policies: Sequence[ToolPolicy]
+) -> ToolCallRecord:
+    chain = _chain(policies, invocation.tool)
+    if not chain:
+        return await _execute_async(invocation, run_timeout)
+    outcome = await _drive_async(_before(chain, invocation))
+    if isinstance(outcome, ToolInvocation):
+        invocation, outcome = outcome, await _execute_async(outcome, run_timeout)
+    return await _drive_async(_after(chain, invocation, outcome))
+
+
+# Hooks may be sync or async. Each chain is written once, as a generator that
+# yields the awaitables it meets; the sync driver resolves them on the bridge
+# loop (never when every hook is sync), the async driver awaits them.
+_Steps = Generator[Awaitable[Any], Any, T]
+
+
+def _before(chain: Sequence[ToolPolicy], invocation: ToolInvocation) -> _Steps[Any]:
+    """Each policy in order; the first that answers with a record stands in for the call."""
+    for policy in chain:
+        hook = getattr(policy, "before_tool", None)
+        if hook is None:
+            continue
+        outcome = hook(invocation)
+        if inspect.isawaitable(outcome):
+            outcome = yield outcome
+        if isinstance(outcome, ToolCallRecord):
+            return outcome
+        if isinstance(outcome, ToolInvocation):
+            invocation = outcome
+    return invocation
+
+
+def _after(
+    chain: Sequence[ToolPolicy], invocation: ToolInvocation, record: ToolCallRecord
+) -> _Steps[ToolCallRecord]:
+    """Each policy in reverse order, like middleware unwinding; each may change the record."""
+    for policy in reversed(chain):
+        hook = getattr(policy, "after_tool", None)
+        if hook is None:
+            continue
+        outcome = hook(invocation, record)
+        if inspect.isawaitable(outcome):
+            outcome = yield outcome
+        if isinstance(outcome, ToolCallRecord):
+            record = outcome
+    return record
+
+
+def _drive_sync(steps: _Steps[T]) -> T:
+    value: Any = None
+    while True:
+        try:
+            awaitable = steps.send(value)
+        except StopIteration as done:
+            result: T = done.value
+            return result
+        value = run_coroutine_sync(_awaited(awaitable))
+
+
+async def _drive_async(steps: _Steps[T]) -> T:
+    value: Any = None
+    while True:
+        try:
+            awaitable = steps.send(value)
+        except StopIteration as done:
+            result: T = done.value
+            return result
+        value = await awaitable
+
+
+async def _awaited(awaitable: Awaitable[T]) -> T:
+    return await awaitable
+
+
+# -- running the function ------------------------------------------------------------
+
+
+def _bound(invocation: ToolInvocation) -> dict[str, Any]:
+    return invocation.tool.bind(dict(invocation.arguments), invocation.context)
+
+
+def _execute_sync(invocation: ToolInvocation, run_timeout: float | None) -> ToolCallRecord:
+    tool = invocation.tool
+    timeout = _effective_timeout(tool, run_timeout)
+    if tool.is_async:
+        return run_coroutine_sync(_execute_async(invocation, run_timeout))
+    invocation = replace(invocation, started=time.perf_counter())
+    arguments = _bound(invocation)
+    try:
+        if timeout is None:
+            value = tool.function(**arguments)
+        else:
+            value = submit_in_thread(functools.partial(tool.function, **arguments)).result(timeout)
+    except concurrent.futures.TimeoutError:
+        return _timed_out(invocation, timeout)
+    except Exception as exc:
+        return _raised(invocation, exc)
+    return _succeeded(invocation, value)
+
+
+async def _execute_async(invocation: ToolInvocation, run_timeout: float | None) -> ToolCallRecord:
+    tool = invocation.tool
+    timeout = _effective_timeout(tool, run_timeout)
+    invocation = replace(invocation, started=time.perf_counter())
+    arguments = _bound(invocation)
+    try:
+        async with asyncio.timeout(timeout):
+            if tool.afunction is not None:
+                value = await tool.afunction(**arguments)
+            elif tool.is_async:
+                value = await tool.function(**arguments)
+            else:  # never block the event loop with a sync tool
+                value = await run_in_thread(functools.partial(tool.function, **arguments))
+    except TimeoutError:
+        return _timed_out(invocation, timeout)
+    except Exception as exc:
+        return _raised(invocation, exc)
+    return _succeeded(invocation, value)
+
+
+def _effective_timeout(tool: Tool, run_timeout: float | None) -> float | None:
+    limits = [t for t in (tool.timeout, run_timeout) if t is not None]
+    return min(limits) if limits else None
+
+
+# -- records -------------------------------------------------------------------------
+
+
+def _elapsed_ms(invocation: ToolInvocation) -> float:
+    return (time.perf_counter() - invocation.started) * 1000
+
+
+def _succeeded(invocation: ToolInvocation, value: Any) -> ToolCallRecord:
+    return ToolCallRecord(
+        id=invocation.call.id,
+        name=invocation.call.name,
+        raw_arguments=invocation.call.arguments,
+        arguments=invocation.arguments,
+        result=value,
+        output=format_tool_result(value),
+        duration_ms=_elapsed_ms(invocation),
+    )
+
+
+def _raised(invocation: ToolInvocation, exc: Exception) -> ToolCallRecord:
+    if isinstance(exc, ToolkitError):  # written for the model: hand it over as it is
+        return _failed(invocation.call, invocation, exc.error_type, str(exc))
+    kind = type(exc).__name__
+    message = f"Tool '{invocation.call.name}' failed with {kind}: {exc}"
+    return _failed(invocation.call, invocation, kind, message)
+
+
+def _timed_out(invocation: ToolInvocation, timeout: float | None) -> ToolCallRecord:
+    message = (
+        f"Tool '{invocation.call.name}' did not finish within {timeout:g} s and was stopped. "
+        f"Try a smaller request or another approach."
+    )
+    return _failed(invocation.call, invocation, "timeout", message)
+
+
+def _failed(
+    call: ToolCall, invocation: ToolInvocation | None, kind: str, message: str
+) -> ToolCallRecord:
+    return ToolCallRecord(
+        id=call.id,
+        name=call.name,
+        raw_arguments=call.arguments,
+        arguments=invocation.arguments if invocation is not None else None,
+        output=f"Error: {message}",
+        error=message,
+        error_type=kind,
+        duration_ms=_elapsed_ms(invocation) if invocation is not None else 0.0,
+    )
