@@ -16,18 +16,15 @@ import inspect
 import time
 from collections.abc import Awaitable, Generator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from ..bridge import run_coroutine_sync, run_in_thread, submit_in_thread
 from ..context import RunContext
 from ..errors import ToolArgumentError
 from ..messages import ToolCall
 from ..results import ToolCallRecord
-from .tool import Tool, format_tool_result
+from .tool import Tool, ToolInterceptor, format_tool_result
 from .toolkit import ToolkitError
-
-if TYPE_CHECKING:
-    from ..policies import ToolPolicy
 
 __all__ = ["ToolInvocation", "call_tools_async", "call_tools_sync", "prepare"]
 
@@ -87,7 +84,7 @@ def call_tools_sync(
     *,
     tool_timeout: float | None,
     parallel: bool,
-    policies: Sequence[ToolPolicy] = (),
+    policies: Sequence[ToolInterceptor] = (),
 ) -> list[ToolCallRecord]:
     runnable = [p for p in batch if isinstance(p, ToolInvocation)]
     if parallel and len(runnable) > 1:
@@ -104,7 +101,7 @@ async def call_tools_async(
     *,
     tool_timeout: float | None,
     parallel: bool,
-    policies: Sequence[ToolPolicy] = (),
+    policies: Sequence[ToolInterceptor] = (),
 ) -> list[ToolCallRecord]:
     async def one(item: ToolInvocation | ToolCallRecord) -> ToolCallRecord:
         if isinstance(item, ToolCallRecord):
@@ -121,14 +118,14 @@ async def call_tools_async(
 # -- one call, with its policies -----------------------------------------------------
 
 
-def _chain(agent_policies: Sequence[ToolPolicy], tool: Tool) -> Sequence[ToolPolicy]:
+def _chain(agent_policies: Sequence[ToolInterceptor], tool: Tool) -> Sequence[ToolInterceptor]:
     if not tool.policies:
         return agent_policies
     return (*agent_policies, *tool.policies)
 
 
 def _call_sync(
-    invocation: ToolInvocation, run_timeout: float | None, policies: Sequence[ToolPolicy]
+    invocation: ToolInvocation, run_timeout: float | None, policies: Sequence[ToolInterceptor]
 ) -> ToolCallRecord:
     chain = _chain(policies, invocation.tool)
     if not chain:
@@ -140,7 +137,7 @@ def _call_sync(
 
 
 async def _call_async(
-    invocation: ToolInvocation, run_timeout: float | None, policies: Sequence[ToolPolicy]
+    invocation: ToolInvocation, run_timeout: float | None, policies: Sequence[ToolInterceptor]
 ) -> ToolCallRecord:
     chain = _chain(policies, invocation.tool)
     if not chain:
@@ -157,7 +154,7 @@ async def _call_async(
 _Steps = Generator[Awaitable[Any], Any, T]
 
 
-def _before(chain: Sequence[ToolPolicy], invocation: ToolInvocation) -> _Steps[Any]:
+def _before(chain: Sequence[ToolInterceptor], invocation: ToolInvocation) -> _Steps[Any]:
     """Each policy in order; the first that answers with a record stands in for the call."""
     for policy in chain:
         hook = getattr(policy, "before_tool", None)
@@ -174,7 +171,7 @@ def _before(chain: Sequence[ToolPolicy], invocation: ToolInvocation) -> _Steps[A
 
 
 def _after(
-    chain: Sequence[ToolPolicy], invocation: ToolInvocation, record: ToolCallRecord
+    chain: Sequence[ToolInterceptor], invocation: ToolInvocation, record: ToolCallRecord
 ) -> _Steps[ToolCallRecord]:
     """Each policy in reverse order, like middleware unwinding; each may change the record."""
     for policy in reversed(chain):

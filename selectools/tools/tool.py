@@ -8,7 +8,7 @@ import inspect
 import json
 from collections.abc import Awaitable, Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, overload
+from typing import TYPE_CHECKING, Any, Protocol, overload
 
 from ..context import RunContext
 from ..errors import ToolArgumentError, ToolDefinitionError
@@ -17,9 +17,24 @@ from .schema import describe_function
 if TYPE_CHECKING:
     from pydantic import BaseModel, ValidationError
 
-    from ..policies import ToolPolicy
 
-__all__ = ["Tool", "ToolSet", "ToolSnapshot", "format_tool_result", "method_tool", "tool"]
+__all__ = [
+    "Tool",
+    "ToolInterceptor",
+    "ToolSet",
+    "ToolSnapshot",
+    "format_tool_result",
+    "method_tool",
+    "tool",
+]
+
+
+class ToolInterceptor(Protocol):
+    """What a tool policy is to the calling layer: `before_tool` and/or `after_tool`.
+
+    Both hooks are optional (looked up by name) and may be sync or `async def`;
+    subclass `selectools.policies.ToolPolicy`, which documents them.
+    """
 
 
 @dataclass(frozen=True, eq=False)
@@ -45,7 +60,7 @@ class Tool:
     context_param: str | None = None
     afunction: Callable[..., Awaitable[Any]] | None = None
     writes: bool = False
-    policies: tuple[ToolPolicy, ...] = ()
+    policies: tuple[ToolInterceptor, ...] = ()
     is_async: bool = field(init=False)
 
     def __post_init__(self) -> None:
@@ -126,7 +141,7 @@ def tool(
     description: str | None = None,
     timeout: float | None = None,
     writes: bool = False,
-    policies: Iterable[ToolPolicy] = (),
+    policies: Iterable[ToolInterceptor] = (),
 ) -> Callable[[Callable[..., Any]], Tool]: ...
 def tool(
     func: Callable[..., Any] | None = None,
@@ -136,7 +151,7 @@ def tool(
     description: str | None = None,
     timeout: float | None = None,
     writes: bool = False,
-    policies: Iterable[ToolPolicy] = (),
+    policies: Iterable[ToolInterceptor] = (),
 ) -> Tool | Callable[[Callable[..., Any]], Tool]:
     """Make a tool from a typed, documented function (sync or async).
 
