@@ -63,7 +63,7 @@ from .tools import (
 )
 from .usage import Usage
 
-__version__ = "0.1.0"
+__version__ = "0.5.0"
 
 __all__ = [
     "Agent",
