@@ -8,7 +8,7 @@ import inspect
 import json
 from collections.abc import Awaitable, Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol, overload
+from typing import TYPE_CHECKING, Any, Generic, Protocol, overload
 
 from ..context import RunContext
 from ..errors import ToolArgumentError, ToolDefinitionError
@@ -16,6 +16,16 @@ from .schema import describe_function
 
 if TYPE_CHECKING:
     from pydantic import BaseModel, ValidationError
+    from typing_extensions import ParamSpec, TypeVar
+
+    # Defaults (PEP 696): a bare `Tool` means `Tool[..., Any]`, any tool at all.
+    P = ParamSpec("P", default=...)
+    R = TypeVar("R", default=Any)
+else:  # the defaults matter to type checkers only; typing's own need no extra import
+    from typing import ParamSpec, TypeVar
+
+    P = ParamSpec("P")
+    R = TypeVar("R")
 
 
 __all__ = [
@@ -38,8 +48,12 @@ class ToolInterceptor(Protocol):
 
 
 @dataclass(frozen=True, eq=False)
-class Tool:
+class Tool(Generic[P, R]):
     """A callable the model can use: name, description, JSON Schema and the function.
+
+    `Tool[P, R]` keeps the function's parameters and return type, so calling a
+    tool directly is checked like calling the function (an `async def` tool
+    returns its coroutine, as the function does). A bare `Tool` is any tool.
 
     Build one with `@tool`; construct directly only to wrap a callable whose
     schema is already known (it then validates only that the arguments are an
@@ -54,7 +68,7 @@ class Tool:
     name: str
     description: str
     parameters: Mapping[str, Any]
-    function: Callable[..., Any]
+    function: Callable[P, R]
     timeout: float | None = None
     args_model: type[BaseModel] | None = None
     context_param: str | None = None
@@ -71,7 +85,7 @@ class Tool:
             )
         object.__setattr__(self, "is_async", _is_async_callable(self.function))
 
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+    def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:
         """Call the underlying function directly: a decorated function stays a function."""
         return self.function(*args, **kwargs)
 
@@ -133,7 +147,7 @@ class Tool:
 
 
 @overload
-def tool(func: Callable[..., Any], /) -> Tool: ...
+def tool(func: Callable[P, R], /) -> Tool[P, R]: ...
 @overload
 def tool(
     *,
@@ -142,7 +156,7 @@ def tool(
     timeout: float | None = None,
     writes: bool = False,
     policies: Iterable[ToolInterceptor] = (),
-) -> Callable[[Callable[..., Any]], Tool]: ...
+) -> Callable[[Callable[P, R]], Tool[P, R]]: ...
 def tool(
     func: Callable[..., Any] | None = None,
     /,
@@ -157,6 +171,8 @@ def tool(
 
     The schema comes from the type hints, the descriptions from the docstring
     (Google, NumPy or reST `Args:`); problems are reported now, not mid-run.
+    The tool keeps the function's types (`Tool[P, R]`): type checkers and IDEs
+    know its parameters and return type when it is called directly.
     `writes=True` marks a tool that changes outside state; `policies` intercept
     its calls (see `selectools.policies`).
     """
@@ -183,13 +199,13 @@ def tool(
 
 
 def method_tool(
-    method: Callable[..., Any],
+    method: Callable[P, R],
     *,
     prefix: str = "",
     choices: Mapping[str, Sequence[str]] | None = None,
     hidden: Collection[str] = (),
     writes: bool = False,
-) -> Tool:
+) -> Tool[P, R]:
     """A toolkit's bound method as a tool, its schema narrowed to what the toolkit allows.
 
     `prefix` goes before the method's name (several toolkits in one agent),
