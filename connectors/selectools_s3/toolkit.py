@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import logging
 import posixpath
-from collections.abc import Collection
+import re
+from collections.abc import Callable, Collection
 from typing import Any
 
-from selectools import SelectoolsError, Tool
-from selectools.tools import method_tool
+from selectools.tools import Tool, Toolkit, method_tool
 
-__all__ = ["S3AccessError", "S3Toolkit"]
+from .errors import S3RefusedError, S3UpstreamError
+
+__all__ = ["S3Toolkit"]
+
+logger = logging.getLogger(__name__)
 
 _TEXT_TYPES = (
     "text/",
@@ -20,13 +25,10 @@ _TEXT_TYPES = (
     "application/csv",
     "application/javascript",
 )
+_CONTENT_RANGE = re.compile(r"bytes \d+-\d+/(\d+)")
 
 
-class S3AccessError(SelectoolsError):
-    """The bucket or key is outside what this toolkit may touch, or AWS refused it."""
-
-
-class S3Toolkit:
+class S3Toolkit(Toolkit):
     """Tools over S3 buckets fixed at construction; the model picks keys, never accounts.
 
     Args:
@@ -34,12 +36,16 @@ class S3Toolkit:
         bucket_allowlist: several buckets the model may choose between.
         prefix: keys must start with it (e.g. "reports/"); listing is scoped to it.
         client: a boto3 S3 client (default: `boto3.client("s3")` from the usual
-            environment; credentials are never shown to the model).
-        max_bytes: bytes read from one object at most (a Range request; the
-            model is told when it was cut).
+            environment, closed by `close()`; credentials are never shown to the model).
+        max_bytes: bytes read from one object at most: every GET asks for that
+            range only, and what comes back is counted, so an object rewritten
+            meanwhile (or a server ignoring Range) cannot exceed it.
         max_keys: keys per listing page.
-        allow_writes, allow_deletes: add the write and delete tools.
+        allow_writes, allow_deletes: add the write and delete tools (and let
+            the methods of the same names run at all).
     """
+
+    name = "s3"
 
     def __init__(
         self,
@@ -57,9 +63,12 @@ class S3Toolkit:
         buckets = [bucket] if bucket else list(bucket_allowlist or ())
         if not buckets:
             raise ValueError("S3Toolkit needs bucket=... or bucket_allowlist=[...].")
+        if max_bytes < 1:
+            raise ValueError(f"max_bytes must be at least 1, got {max_bytes}.")
         self.buckets = tuple(buckets)
         stripped = prefix.strip("/")
         self.prefix = f"{stripped}/" if stripped else ""  # "reports" must not match "reports-x/"
+        self._owns_client = client is None
         if client is None:
             import boto3
 
@@ -74,15 +83,22 @@ class S3Toolkit:
     def tools(self) -> list[Tool]:
         made = [self._tool(self.list_objects), self._tool(self.read_object)]
         if self.allow_writes:
-            made.append(self._tool(self.write_object))
+            made.append(self._tool(self.write_object, writes=True))
         if self.allow_deletes:
-            made.append(self._tool(self.delete_object))
+            made.append(self._tool(self.delete_object, writes=True))
         return made
 
-    def _tool(self, method: Any) -> Tool:
+    def close(self) -> None:
+        """Close the boto3 client if this toolkit created it (a client you passed stays open)."""
+        if self._owns_client:
+            self.client.close()
+
+    def _tool(self, method: Callable[..., Any], *, writes: bool = False) -> Tool:
         if len(self.buckets) == 1:  # one bucket: the model never names it
-            return method_tool(method, prefix=self.name_prefix, hidden={"bucket"})
-        return method_tool(method, prefix=self.name_prefix, choices={"bucket": self.buckets})
+            return method_tool(method, prefix=self.name_prefix, hidden={"bucket"}, writes=writes)
+        return method_tool(
+            method, prefix=self.name_prefix, choices={"bucket": self.buckets}, writes=writes
+        )
 
     # -- the tools ---------------------------------------------------------------
 
@@ -105,6 +121,7 @@ class S3Toolkit:
         objects = [
             {"key": o["Key"], "size": o["Size"], "last_modified": o["LastModified"].isoformat()}
             for o in page.get("Contents", [])
+            if str(o["Key"]).startswith(self.prefix)
         ]
         return {"objects": objects, "next_token": page.get("NextContinuationToken")}
 
@@ -117,24 +134,33 @@ class S3Toolkit:
         """
         name = self._bucket(bucket)
         full_key = self._key(key)
-        head = self._call("head_object", name, full_key, Bucket=name, Key=full_key)
-        size = int(head.get("ContentLength", 0))
-        content_type = str(head.get("ContentType") or "application/octet-stream")
-        info: dict[str, Any] = {"key": full_key, "size": size, "content_type": content_type}
-        if not content_type.startswith(_TEXT_TYPES):
-            return {**info, "note": "Binary object: only its metadata is shown."}
-        kwargs: dict[str, Any] = {"Bucket": name, "Key": full_key}
-        if size > self.max_bytes:
-            kwargs["Range"] = f"bytes=0-{self.max_bytes - 1}"
-        body = self._call("get_object", name, full_key, **kwargs)["Body"].read()
+        # One ranged GET: the size and type come from the same response as the bytes,
+        # so nothing learnt earlier (a HEAD) can be outdated by a rewrite in between.
+        got = self._get_range(name, full_key)
+        if got is None:  # an empty object: S3 cannot satisfy any range of it
+            return {"key": full_key, "size": 0, "content_type": "", "text": "", "truncated": False}
+        body = got["Body"]
         try:
-            text = body.decode("utf-8")
+            content_type = str(got.get("ContentType") or "application/octet-stream")
+            if not content_type.startswith(_TEXT_TYPES):
+                size = _total_size(got, None)
+                info = {"key": full_key, "size": size, "content_type": content_type}
+                return {**info, "note": "Binary object: only its metadata is shown."}
+            data = body.read(self.max_bytes + 1)  # one byte more tells a range that was ignored
+        finally:
+            body.close()
+        size = _total_size(got, len(data))
+        truncated = len(data) > self.max_bytes or size > self.max_bytes
+        data = data[: self.max_bytes]
+        info = {"key": full_key, "size": size, "content_type": content_type}
+        try:
+            text = data.decode("utf-8")
         except UnicodeDecodeError:
-            text = body.decode("utf-8", errors="ignore") if size > self.max_bytes else None
-        if text is None:
-            return {**info, "note": "The object is not UTF-8 text: only its metadata is shown."}
-        result = {**info, "text": text, "truncated": size > self.max_bytes}
-        if size > self.max_bytes:
+            if not truncated:
+                return {**info, "note": "The object is not UTF-8 text: only its metadata is shown."}
+            text = data.decode("utf-8", errors="ignore")  # a character cut at the end
+        result: dict[str, Any] = {**info, "text": text, "truncated": truncated}
+        if truncated:
             result["note"] = f"Only the first {self.max_bytes} of {size} bytes are shown."
         return result
 
@@ -149,11 +175,15 @@ class S3Toolkit:
             content_type: its MIME type
             bucket: which allowed bucket
         """
+        if not self.allow_writes:
+            raise S3RefusedError("This S3 toolkit is read-only: writing objects is not enabled.")
         name = self._bucket(bucket)
         full_key = self._key(key)
         data = content.encode("utf-8")
         if len(data) > self.max_bytes:
-            raise S3AccessError(f"The content is {len(data)} bytes; the limit is {self.max_bytes}.")
+            raise S3RefusedError(
+                f"The content is {len(data)} bytes; the limit is {self.max_bytes}. Send less."
+            )
         self._call(
             "put_object",
             name,
@@ -172,6 +202,8 @@ class S3Toolkit:
             key: the object's key
             bucket: which allowed bucket
         """
+        if not self.allow_deletes:
+            raise S3RefusedError("Deleting objects is not enabled for this S3 toolkit.")
         name = self._bucket(bucket)
         full_key = self._key(key)
         self._call("head_object", name, full_key, Bucket=name, Key=full_key)  # 404 if missing
@@ -180,13 +212,31 @@ class S3Toolkit:
 
     # -- guards and errors -------------------------------------------------------
 
+    def _get_range(self, bucket: str, key: str) -> dict[str, Any] | None:
+        """A GET of the first `max_bytes` bytes; None for an empty object (no range fits it)."""
+        got: dict[str, Any] | None = self._call(
+            "get_object",
+            bucket,
+            key,
+            unsatisfiable_range_ok=True,
+            Bucket=bucket,
+            Key=key,
+            Range=f"bytes=0-{self.max_bytes - 1}",
+        )
+        if got is not None:
+            return got
+        head = self._call("head_object", bucket, key, Bucket=bucket, Key=key)
+        if int(head.get("ContentLength", 0)) == 0:
+            return None
+        raise S3UpstreamError(f"S3 could not read '{key}' in bucket '{bucket}'. Try again.")
+
     def _bucket(self, bucket: str | None) -> str:
         if bucket is None:
             if len(self.buckets) == 1:
                 return self.buckets[0]
-            raise S3AccessError(f"Name a bucket: one of {', '.join(self.buckets)}.")
+            raise S3RefusedError(f"Name a bucket: one of {', '.join(self.buckets)}.")
         if bucket not in self.buckets:
-            raise S3AccessError(
+            raise S3RefusedError(
                 f"Bucket '{bucket}' is not allowed. Allowed: {', '.join(self.buckets)}."
             )
         return bucket
@@ -194,34 +244,60 @@ class S3Toolkit:
     def _key(self, key: str, *, allow_empty: bool = False) -> str:
         """Refuse absolute keys and '..' tricks; keep every key inside the prefix."""
         if not key and not allow_empty:
-            raise S3AccessError("Send a key.")
+            raise S3RefusedError("Send a key.")
         if key.startswith("/") or "\\" in key or "\x00" in key:
-            raise S3AccessError(f"Key '{key}' is not allowed: use a relative key without '\\'.")
+            raise S3RefusedError(f"Key '{key}' is not allowed: use a relative key without '\\'.")
         if any(part in ("..", ".") for part in key.split("/")):
-            raise S3AccessError(f"Key '{key}' is not allowed: '.' and '..' segments are refused.")
+            raise S3RefusedError(f"Key '{key}' is not allowed: '.' and '..' segments are refused.")
         full = key if key.startswith(self.prefix) else posixpath.join(self.prefix, key)
         if not full.startswith(self.prefix):
-            raise S3AccessError(f"Key '{key}' is outside the allowed prefix '{self.prefix}'.")
+            raise S3RefusedError(f"Key '{key}' is outside the allowed prefix '{self.prefix}'.")
         return full
 
-    def _call(self, operation: str, bucket: str, key: str, **kwargs: Any) -> Any:
+    def _call(
+        self,
+        operation: str,
+        bucket: str,
+        key: str,
+        *,
+        unsatisfiable_range_ok: bool = False,
+        **kwargs: Any,
+    ) -> Any:
         from botocore.exceptions import BotoCoreError, ClientError
 
         try:
             return getattr(self.client, operation)(**kwargs)
         except ClientError as exc:
-            error = exc.response.get("Error", {})
-            code = str(error.get("Code", ""))
-            if code in ("NoSuchKey", "404", "NotFound"):
-                raise S3AccessError(
-                    f"No object '{key}' in bucket '{bucket}'. List objects to see what exists."
-                ) from None
-            if code in ("AccessDenied", "403", "Forbidden"):
-                raise S3AccessError(f"AWS denied access to '{key}' in bucket '{bucket}'.") from None
-            if code == "NoSuchBucket":
-                raise S3AccessError(f"Bucket '{bucket}' does not exist.") from None
-            raise S3AccessError(
-                f"S3 {operation} failed: {code} {error.get('Message', '')}".strip()
-            ) from None
+            if unsatisfiable_range_ok and _code(exc) == "InvalidRange":
+                return None
+            raise self._translate(exc, operation, bucket, key) from None
         except BotoCoreError as exc:
-            raise S3AccessError(f"Could not reach S3: {exc}") from None
+            logger.warning("S3 %s on %s/%s failed: %s", operation, bucket, key, exc)
+            raise S3UpstreamError("Could not reach S3. Try again later.") from None
+
+    @staticmethod
+    def _translate(exc: Any, operation: str, bucket: str, key: str) -> S3UpstreamError:
+        code = _code(exc)
+        if code in ("NoSuchKey", "404", "NotFound"):
+            return S3UpstreamError(
+                f"No object '{key}' in bucket '{bucket}'. List objects to see what exists."
+            )
+        if code in ("AccessDenied", "403", "Forbidden"):
+            return S3UpstreamError(f"AWS denied access to '{key}' in bucket '{bucket}'.")
+        if code == "NoSuchBucket":
+            return S3UpstreamError(f"Bucket '{bucket}' does not exist.")
+        logger.warning("S3 %s on %s/%s failed: %s", operation, bucket, key, exc)
+        return S3UpstreamError(f"S3 {operation} failed ({code or 'unknown error'}). Try again.")
+
+
+def _code(exc: Any) -> str:
+    return str(exc.response.get("Error", {}).get("Code", ""))
+
+
+def _total_size(got: dict[str, Any], read: int | None) -> int:
+    """The object's full size: from Content-Range when the range was honoured."""
+    match = _CONTENT_RANGE.fullmatch(str(got.get("ContentRange") or ""))
+    if match:
+        return int(match.group(1))
+    length = int(got.get("ContentLength") or 0)
+    return max(length, read or 0)
