@@ -6,7 +6,21 @@ from selectools.extras import require
 
 require("hubspot", extra="hubspot", feature="selectools_hubspot")
 
-from .errors import HubSpotToolError  # noqa: E402
+from .errors import (  # noqa: E402
+    HubSpotBadResponseError,
+    HubSpotRateLimitError,
+    HubSpotRefusedError,
+    HubSpotToolError,
+    HubSpotUpstreamError,
+)
 from .toolkit import HubSpotToolkit, PropertyFilter  # noqa: E402
 
-__all__ = ["HubSpotToolError", "HubSpotToolkit", "PropertyFilter"]
+__all__ = [
+    "HubSpotBadResponseError",
+    "HubSpotRateLimitError",
+    "HubSpotRefusedError",
+    "HubSpotToolError",
+    "HubSpotToolkit",
+    "HubSpotUpstreamError",
+    "PropertyFilter",
+]

@@ -18,10 +18,14 @@ TYPE_IDS = {"contacts": "0-1", "companies": "0-2", "deals": "0-3", "notes": "0-4
 
 @dataclass
 class Failure:
+    """An answer to send instead of the real one: an error body, or a raw `body` as is."""
+
     status: int
     category: str = "ERROR"
     message: str = "failure"
     headers: dict[str, str] = field(default_factory=dict)
+    body: str | None = None  # sent verbatim (an HTML proxy page, say) with `content_type`
+    content_type: str = "text/html; charset=utf-8"
 
 
 class FakeHubSpot:
@@ -149,6 +153,16 @@ def _handler(fake: FakeHubSpot) -> type[BaseHTTPRequestHandler]:
             self.end_headers()
             self.wfile.write(data)
 
+        def _raw(self, failure: Failure) -> None:
+            data = (failure.body or "").encode()
+            self.send_response(failure.status)
+            self.send_header("Content-Type", failure.content_type)
+            self.send_header("Content-Length", str(len(data)))
+            for k, v in failure.headers.items():
+                self.send_header(k, v)
+            self.end_headers()
+            self.wfile.write(data)
+
         def _error(
             self, status: int, category: str, message: str, headers: dict[str, str] | None = None
         ) -> None:
@@ -172,6 +186,9 @@ def _handler(fake: FakeHubSpot) -> type[BaseHTTPRequestHandler]:
                 self._error(401, "INVALID_AUTHENTICATION", "Authentication credentials not found.")
                 return
             failure = fake.take_failure(f"{method} {parsed.path}")
+            if failure and failure.body is not None:
+                self._raw(failure)
+                return
             if failure:
                 self._error(failure.status, failure.category, failure.message, failure.headers)
                 return
