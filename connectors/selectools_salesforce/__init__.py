@@ -6,7 +6,21 @@ from selectools.extras import require
 
 require("simple_salesforce", extra="salesforce", feature="selectools_salesforce")
 
-from .soql import check_soql  # noqa: E402
-from .toolkit import SalesforceToolError, SalesforceToolkit  # noqa: E402
+from .errors import (  # noqa: E402
+    SalesforceRefusedError,
+    SalesforceToolError,
+    SalesforceUpstreamError,
+    SOQLRefusedError,
+)
+from .guard import check_soql, parse_soql  # noqa: E402
+from .toolkit import SalesforceToolkit  # noqa: E402
 
-__all__ = ["SalesforceToolError", "SalesforceToolkit", "check_soql"]
+__all__ = [
+    "SOQLRefusedError",
+    "SalesforceRefusedError",
+    "SalesforceToolError",
+    "SalesforceToolkit",
+    "SalesforceUpstreamError",
+    "check_soql",
+    "parse_soql",
+]

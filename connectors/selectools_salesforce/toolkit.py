@@ -3,28 +3,32 @@
 from __future__ import annotations
 
 import functools
+import logging
 import re
-from collections.abc import Callable, Sequence
+import threading
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
-from selectools import SelectoolsError, Tool
-from selectools.tools import method_tool
+from selectools.tools import Tool, Toolkit, method_tool
 
-from .soql import check_soql
+from .errors import SalesforceRefusedError, SalesforceUpstreamError
+from .guard import check_soql
 
-__all__ = ["SalesforceToolError", "SalesforceToolkit"]
+__all__ = ["SalesforceToolkit"]
+
+logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
 _RECORD_ID = re.compile(r"^[a-zA-Z0-9]{15}(?:[a-zA-Z0-9]{3})?$")
 _SOSL_RESERVED = re.compile(r'([?&|!{}\[\]()^~*:\\"\'+\-])')
 
 
-class SalesforceToolError(SelectoolsError):
-    """A Salesforce call failed or was refused; the message says what to do."""
-
-
-class SalesforceToolkit:
+class SalesforceToolkit(Toolkit):
     """Tools over one Salesforce org, read-only unless `writable_objects` is set.
+
+    Every SOQL statement is parsed before it is sent, and every object it reaches
+    (relationship fields, TYPEOF, child subqueries, semi-joins; relationship
+    names resolved through describe, cached) must be in `objects`.
 
     Args:
         sf: a `simple_salesforce.Salesforce`; or `session_id` and `instance_url`
@@ -33,6 +37,8 @@ class SalesforceToolkit:
         writable_objects: objects the create and update tools may change (enables them).
         max_records: most records one SOQL tool call returns (paged with query_more).
     """
+
+    name = "salesforce"
 
     def __init__(
         self,
@@ -45,6 +51,7 @@ class SalesforceToolkit:
         max_records: int = 200,
         name_prefix: str = "",
     ) -> None:
+        self._owns_sf = sf is None
         if sf is None:
             if not (session_id and instance_url):
                 raise ValueError("SalesforceToolkit needs sf=... or session_id and instance_url.")
@@ -52,6 +59,8 @@ class SalesforceToolkit:
 
             sf = Salesforce(session_id=session_id, instance_url=instance_url)
         self.sf = sf
+        self._describes: dict[str, Mapping[str, Any]] = {}
+        self._describes_lock = threading.Lock()
         self.objects = tuple(objects)
         self.writable_objects = tuple(o for o in writable_objects if o in self.objects)
         self.max_records = max_records
@@ -68,10 +77,17 @@ class SalesforceToolkit:
             methods += [self.create_record, self.update_record]
         return [self._tool(m) for m in methods]
 
+    def close(self) -> None:
+        """Close the HTTP session if this toolkit made the client (a client you passed stays)."""
+        if self._owns_sf:
+            self.sf.session.close()
+
     def _tool(self, method: Callable[..., Any]) -> Tool:
         writes = method.__name__ in ("create_record", "update_record")
         allowed = self.writable_objects if writes else self.objects
-        return method_tool(method, prefix=self.name_prefix, choices={"object_name": allowed})
+        return method_tool(
+            method, prefix=self.name_prefix, choices={"object_name": allowed}, writes=writes
+        )
 
     # -- reads -------------------------------------------------------------------
 
@@ -81,7 +97,7 @@ class SalesforceToolkit:
         Args:
             soql: one SOQL SELECT on an available object
         """
-        check_soql(soql, self.objects)
+        check_soql(soql, self.objects, self._describe)
         page = self._call("run the SOQL query", lambda: self.sf.query(soql))
         records = list(page.get("records", []))
         while not page.get("done", True) and len(records) < self.max_records:
@@ -112,7 +128,7 @@ class SalesforceToolkit:
         chosen = [self._object(o) for o in objects] if objects else list(self.objects)
         escaped = _SOSL_RESERVED.sub(r"\\\1", text.strip())
         if not escaped:
-            raise SalesforceToolError("Send some text to search for.")
+            raise SalesforceRefusedError("Send some text to search for.")
         returning = ", ".join(
             f"{o}(Id, Name)" if o != "Case" else "Case(Id, Subject)" for o in chosen
         )
@@ -126,8 +142,8 @@ class SalesforceToolkit:
         Args:
             object_name: the sObject, e.g. Account
         """
+        described = self._describe(self._object(object_name))
         name = self._object(object_name)
-        described = self._call(f"describe {name}", lambda: getattr(self.sf, name).describe())
         return {
             "name": described.get("name", name),
             "label": described.get("label"),
@@ -193,10 +209,22 @@ class SalesforceToolkit:
 
     # -- plumbing ----------------------------------------------------------------
 
+    def _describe(self, name: str) -> Mapping[str, Any]:
+        """An allowed object's describe, fetched once per toolkit (metadata, not data)."""
+        with self._describes_lock:
+            cached = self._describes.get(name)
+        if cached is None:
+            cached = self._call(f"describe {name}", lambda: getattr(self.sf, name).describe())
+            if not isinstance(cached, Mapping):
+                raise SalesforceUpstreamError(f"Salesforce sent no describe for {name}.")
+            with self._describes_lock:
+                self._describes[name] = cached
+        return cached
+
     def _object(self, object_name: str) -> str:
         allowed = {o.lower(): o for o in self.objects}
         if object_name.lower() not in allowed:
-            raise SalesforceToolError(
+            raise SalesforceRefusedError(
                 f"Object '{object_name}' is not available. Use one of: {', '.join(self.objects)}."
             )
         return allowed[object_name.lower()]
@@ -204,7 +232,7 @@ class SalesforceToolkit:
     def _writable(self, object_name: str) -> str:
         name = self._object(object_name)
         if name not in self.writable_objects:
-            raise SalesforceToolError(
+            raise SalesforceRefusedError(
                 f"'{name}' is read-only here. Writable objects: "
                 f"{', '.join(self.writable_objects) or '(none)'}."
             )
@@ -213,7 +241,7 @@ class SalesforceToolkit:
     @staticmethod
     def _check_id(record_id: str) -> None:
         if not _RECORD_ID.match(record_id):
-            raise SalesforceToolError(
+            raise SalesforceRefusedError(
                 f"'{record_id}' is not a Salesforce id (15 or 18 letters and digits)."
             )
 
@@ -229,24 +257,33 @@ class SalesforceToolkit:
         try:
             return call()
         except SalesforceExpiredSession:
-            raise SalesforceToolError(
+            raise SalesforceUpstreamError(
                 "The Salesforce session has expired (401), and a plain session id cannot log in "
                 "again. The application must supply a fresh session."
             ) from None
-        except SalesforceMalformedRequest as exc:
-            raise SalesforceToolError(
+        except SalesforceMalformedRequest as exc:  # about the model's own query or fields
+            raise SalesforceUpstreamError(
                 f"Salesforce rejected the request to {what}: {_detail(exc)}"
             ) from None
         except SalesforceResourceNotFound:
-            raise SalesforceToolError(f"Not found while trying to {what}. Check the id.") from None
+            raise SalesforceUpstreamError(
+                f"Not found while trying to {what}. Check the id."
+            ) from None
         except SalesforceRefusedRequest as exc:
-            raise SalesforceToolError(
-                f"Salesforce refused to {what} (403): {_detail(exc)}"
+            logger.info("Salesforce refused to %s: %s", what, _detail(exc))
+            raise SalesforceUpstreamError(
+                f"Salesforce refused to {what} (403): this user lacks the permission."
             ) from None
         except SalesforceError as exc:
-            raise SalesforceToolError(f"Salesforce failed to {what}: {_detail(exc)}") from None
-        except OSError as exc:
-            raise SalesforceToolError(f"Could not reach Salesforce to {what}: {exc}") from None
+            logger.warning("Salesforce failed to %s: %s", what, _detail(exc))
+            raise SalesforceUpstreamError(
+                f"Salesforce failed to {what}. Try again later."
+            ) from None
+        except (OSError, ValueError) as exc:  # requests' errors and bodies that are not JSON
+            logger.warning("Salesforce unreachable or unreadable to %s: %r", what, exc)
+            raise SalesforceUpstreamError(
+                f"Could not get an answer from Salesforce to {what}. Try again later."
+            ) from None
 
 
 def _detail(exc: Any) -> str:
