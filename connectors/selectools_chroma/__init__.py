@@ -7,6 +7,15 @@ from selectools.extras import require
 require("chromadb", extra="chroma", feature="selectools_chroma")
 
 from .embeddings import HashingEmbeddingFunction, minilm_embedding_function  # noqa: E402
-from .toolkit import ChromaToolkit  # noqa: E402
+from .errors import ChromaRefusedError, ChromaToolError, ChromaUpstreamError  # noqa: E402
+from .toolkit import ChromaToolkit, NewDocument  # noqa: E402
 
-__all__ = ["ChromaToolkit", "HashingEmbeddingFunction", "minilm_embedding_function"]
+__all__ = [
+    "ChromaRefusedError",
+    "ChromaToolError",
+    "ChromaToolkit",
+    "ChromaUpstreamError",
+    "HashingEmbeddingFunction",
+    "NewDocument",
+    "minilm_embedding_function",
+]
