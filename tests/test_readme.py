@@ -42,3 +42,105 @@ def test_test_command_is_what_ci_runs() -> None:
     ci = (Path(__file__).parents[1] / ".ci" / "run").read_text()
     assert "<!-- test-command -->" in README
     assert "<!-- test-command -->" in ci
+
+
+def run_block(heading: str, env: dict[str, str]) -> str:
+    """Run the first python block after `heading` as printed; return its stdout."""
+    import os
+
+    out = subprocess.run(
+        [sys.executable, "-c", python_block_after(heading)],
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert out.returncode == 0, out.stderr[-3000:]
+    return out.stdout
+
+
+def test_s3_example_runs_against_moto(tmp_path: Path) -> None:
+    import socket
+
+    import boto3
+    from moto.server import ThreadedMotoServer
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port)
+    server.start()
+    try:
+        env = {
+            "AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}",
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_DEFAULT_REGION": "us-east-1",
+        }
+        s3 = boto3.client(
+            "s3",
+            endpoint_url=env["AWS_ENDPOINT_URL"],
+            region_name="us-east-1",
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+        )
+        s3.create_bucket(Bucket="acme-reports")
+        s3.put_object(
+            Bucket="acme-reports",
+            Key="2026/q3.md",
+            Body=b"Q3 revenue grew 12%.",
+            ContentType="text/markdown",
+        )
+        s3.put_object(Bucket="acme-reports", Key="payroll.csv", Body=b"ceo,1000000")
+        printed = run_block("### S3 guarantees", env)
+    finally:
+        server.stop()
+    assert printed.splitlines() == [
+        "Q3 revenue grew 12%.",
+        "Key '../payroll.csv' is not allowed: '.' and '..' segments are refused.",
+    ]
+
+
+def test_hubspot_example_runs_against_the_fake_hubspot() -> None:
+    from tests.fakes.hubspot_server import FakeHubSpot
+
+    hub = FakeHubSpot().start()
+    try:
+        hub.add("contacts", {"firstname": "Ada", "email": "ada@ae.io"}, "1")
+        env = {"HUBSPOT_ACCESS_TOKEN": "test-token", "HUBSPOT_API_HOST": hub.url}
+        assert run_block("### HubSpot guarantees", env) == "1 contact found\n"
+    finally:
+        hub.stop()
+
+
+def test_salesforce_example_runs_against_the_fake_org(tmp_path: Path) -> None:
+    from tests.fakes.salesforce_api import FakeSalesforce
+
+    org = FakeSalesforce(tmp_path).start()
+    try:
+        org.add("Account", "001000000000001AAA", Name="Acme")
+        env = {
+            "SALESFORCE_SESSION_ID": "SESSION",
+            "SALESFORCE_INSTANCE_URL": org.instance_url,
+            "REQUESTS_CA_BUNDLE": org.ca_bundle,
+        }
+        printed = run_block("### Salesforce guarantees", env).splitlines()
+    finally:
+        org.stop()
+    assert printed[0] == "Acme"
+    assert printed[1].startswith("The subquery on Account.Notes reads Note, which is not available")
+
+
+def test_chroma_example_runs_embedded() -> None:
+    printed = run_block("### Chroma guarantees", {"ANONYMIZED_TELEMETRY": "False"}).splitlines()
+    assert printed[0] == "{'added': 1, 'replaced': 0}"
+    assert printed[1].startswith("The ids plan are already used by documents")
+    assert printed[2] == "faq"
+
+
+def test_new_connector_example_runs() -> None:
+    printed = run_block("### Write a new connector", {}).splitlines()
+    assert printed == [
+        "['No ticket 2; the tickets are [1].', 'Printer on fire']",
+        "[False, True]",
+    ]
