@@ -1,30 +1,50 @@
-"""AgentRouter: the agent's routes as an APIRouter, for any prefix and any app."""
+"""AgentRouter: the agent's routes as an APIRouter, for any prefix and any app.
+
+A thin shell over `selectools.serving`: FastAPI parses and documents the
+bodies with the wire models, the handlers do the work, and this module turns
+their answers into responses.
+"""
 
 from __future__ import annotations
 
 import inspect
-from collections.abc import Awaitable, Callable, Coroutine, Mapping
-from typing import Any, TypeAlias
+import json
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Annotated, Any, TypeAlias
 
-from fastapi import APIRouter, Depends, HTTPException, Request, Response
+import pydantic_core
+from fastapi import APIRouter, Depends, Path, Request, Response
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi.responses import StreamingResponse
 from fastapi.routing import APIRoute
+from starlette.types import Receive, Scope
 
-from selectools import Agent, protocol, serving
-from selectools.serving import RequestTooLargeError, RunRequest, ServingOptions
+from selectools import Agent, SelectoolsError
+from selectools.serving import (
+    Answer,
+    BodyBudget,
+    Caller,
+    InvalidRequestError,
+    ServingOptions,
+    Stream,
+    handlers,
+    read_async,
+    wire,
+)
 
 __all__ = ["AgentRouter"]
 
 AgentFactory: TypeAlias = Callable[[Request], "Agent | Awaitable[Agent]"]
+SessionPath = Annotated[str, Path(pattern=wire.SESSION_ID_PATTERN, max_length=128)]
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
-    status: {"model": protocol.ErrorResponse, "description": text}
+    status: {"model": wire.ErrorResponse, "description": text}
     for status, text in (
         (404, "Unknown session, or not yours"),
         (413, "Body, input or batch over the limit"),
-        (422, "Invalid body: `error.fields` names each field"),
+        (422, "Invalid request: `error.fields` names each field"),
         (429, "The model provider is rate limiting (see Retry-After)"),
+        (500, "An unexpected failure (logged; the answer reveals nothing)"),
         (502, "The model provider failed or rejected our credentials"),
         (504, "The run or the provider timed out"),
     )
@@ -32,7 +52,7 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
 _SSE: dict[int | str, dict[str, Any]] = {
     200: {"content": {"text/event-stream": {}}, "description": "Server-Sent Events"}
 }
-_SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+_ANONYMOUS = Caller()
 
 
 class AgentRouter(APIRouter):
@@ -63,118 +83,130 @@ class AgentRouter(APIRouter):
         kwargs.setdefault("route_class", _route_class(opts))
         super().__init__(**kwargs)
         self.serving_options = opts  # not `options`: APIRouter.options() is the HTTP verb
-        resolve_agent = _agent_dependency(agent)
-        who = _caller_dependency(identity, context)
+        get_agent = _agent_getter(agent)
+        who = Depends(_caller_dependency(identity, context))
 
-        @self.post("/invoke", response_model=protocol.InvokeResponse, responses=_ERRORS)
+        @self.post("/invoke", response_model=wire.InvokeResponse, responses=_ERRORS)
         async def invoke(
-            body: protocol.InvokeRequest,
-            agent: Agent = Depends(resolve_agent),
-            caller: RunRequest = Depends(who),
+            request: Request, body: wire.InvokeRequest, caller: Caller = who
         ) -> Response:
             """Run the agent to its final answer."""
-            return JSONResponse(await serving.invoke(agent, body, caller, opts))
+            return _send(await handlers.invoke(await get_agent(request), body, caller, opts))
 
         @self.post("/stream", responses={**_SSE, **_ERRORS}, response_class=StreamingResponse)
         async def stream(
-            body: protocol.InvokeRequest,
-            agent: Agent = Depends(resolve_agent),
-            caller: RunRequest = Depends(who),
+            request: Request, body: wire.InvokeRequest, caller: Caller = who
         ) -> Response:
             """Run the agent, streaming its events as Server-Sent Events."""
-            frames = await serving.stream(agent, body, caller, opts)
-            return StreamingResponse(frames, media_type="text/event-stream", headers=_SSE_HEADERS)
+            return _send(handlers.stream(await get_agent(request), body, caller, opts))
 
-        @self.post("/batch", response_model=protocol.BatchResponse, responses=_ERRORS)
+        @self.post("/batch", response_model=wire.BatchResponse, responses=_ERRORS)
         async def batch(
-            body: protocol.BatchRequest,
-            agent: Agent = Depends(resolve_agent),
-            caller: RunRequest = Depends(who),
+            request: Request, body: wire.BatchRequest, caller: Caller = who
         ) -> Response:
             """Run several inputs concurrently; each result or error is reported in order."""
-            return JSONResponse(await serving.batch(agent, body, caller, opts))
+            return _send(await handlers.batch(await get_agent(request), body, caller, opts))
 
-        @self.get("/tools", response_model=protocol.ToolsResponse)
-        async def list_tools(agent: Agent = Depends(resolve_agent)) -> Response:
+        @self.get("/tools", response_model=wire.ToolsResponse, responses=_ERRORS)
+        async def list_tools(request: Request) -> Response:
             """The tools' names, descriptions and JSON Schemas."""
-            return JSONResponse(serving.tools(agent))
+            return _send(handlers.tools(await get_agent(request)))
 
-        @self.get(
-            "/sessions/{session_id}", response_model=protocol.SessionResponse, responses=_ERRORS
-        )
+        @self.get("/sessions/{session_id}", response_model=wire.SessionResponse, responses=_ERRORS)
         async def read_session(
-            session_id: str,
-            agent: Agent = Depends(resolve_agent),
-            caller: RunRequest = Depends(who),
+            request: Request, session_id: SessionPath, caller: Caller = who
         ) -> Response:
             """A stored conversation."""
-            return JSONResponse(await serving.get_session(agent, session_id, caller))
+            agent = await get_agent(request)
+            return _send(await handlers.read_session(agent, session_id, caller))
 
         @self.delete("/sessions/{session_id}", status_code=204, responses=_ERRORS)
         async def clear_session(
-            session_id: str,
-            agent: Agent = Depends(resolve_agent),
-            caller: RunRequest = Depends(who),
+            request: Request, session_id: SessionPath, caller: Caller = who
         ) -> Response:
             """Forget a conversation."""
-            await serving.delete_session(agent, session_id, caller)
-            return Response(status_code=204)
+            agent = await get_agent(request)
+            return _send(await handlers.delete_session(agent, session_id, caller))
 
         @self.post(
             "/v1/chat/completions",
+            response_model=wire.ChatCompletion,
             responses={**_SSE, **_ERRORS},
             tags=["openai-compatible"],
         )
         async def chat_completions(
-            body: protocol.ChatCompletionRequest,
-            agent: Agent = Depends(resolve_agent),
-            caller: RunRequest = Depends(who),
+            request: Request, body: wire.ChatCompletionRequest, caller: Caller = who
         ) -> Response:
             """OpenAI-compatible chat completions (plain or `stream: true`)."""
-            if body.stream:
-                frames = await serving.chat_completions_stream(agent, body, caller, opts)
-                return StreamingResponse(
-                    frames, media_type="text/event-stream", headers=_SSE_HEADERS
-                )
-            return JSONResponse(await serving.chat_completions(agent, body, caller, opts))
+            agent = await get_agent(request)
+            return _send(await handlers.chat_completions(agent, body, caller, opts))
 
-        @self.get("/v1/models", tags=["openai-compatible"])
+        @self.get("/v1/models", response_model=wire.ModelList, tags=["openai-compatible"])
         async def list_models() -> Response:
             """OpenAI-compatible model list: the agent, under `options.model_name`."""
-            return JSONResponse(protocol.models_response(opts.model_name))
+            return _send(handlers.models(opts))
 
 
-def _agent_dependency(agent: Agent | AgentFactory) -> Callable[[Request], Awaitable[Agent]]:
-    async def resolve(request: Request) -> Agent:
+def _send(answer: Answer | Stream) -> Response:
+    if isinstance(answer, Stream):
+        return StreamingResponse(
+            answer.frames, media_type=answer.media_type, headers=dict(answer.headers)
+        )
+    media_type = "application/json" if answer.body else None
+    return Response(answer.body, answer.status, dict(answer.headers), media_type)
+
+
+def _agent_getter(agent: Agent | AgentFactory) -> Callable[[Request], Awaitable[Agent]]:
+    async def get(request: Request) -> Agent:
         if isinstance(agent, Agent):
             return agent
         made = agent(request)
         return await made if inspect.isawaitable(made) else made
 
-    return resolve
+    return get
 
 
 def _caller_dependency(
     identity: Callable[..., Any] | None, context: Callable[..., Any] | None
-) -> Callable[..., Coroutine[Any, Any, RunRequest]]:
+) -> Callable[..., Coroutine[Any, Any, Caller]]:
+    if identity is None and context is None:
+
+        async def anonymous() -> Caller:
+            return _ANONYMOUS
+
+        return anonymous
+
     async def no_value() -> None:
         return None
 
     async def caller(
         user: Any = Depends(identity or no_value),
         facts: Any = Depends(context or no_value),
-    ) -> RunRequest:
-        if user is not None and not isinstance(user, str):
-            user = str(getattr(user, "id", user))
-        if facts is not None and not isinstance(facts, Mapping):
-            raise TypeError("The `context` dependency of AgentRouter must return a mapping.")
-        return RunRequest(identity=user, metadata=facts)
+    ) -> Caller:
+        return Caller.of(user, facts)
 
     return caller
 
 
+class _ReadBody(Request):
+    """A request whose body was already read under the limit; JSON parsed strictly."""
+
+    def __init__(self, scope: Scope, receive: Receive, raw: bytes) -> None:
+        super().__init__(scope, receive)
+        self._raw = raw
+
+    async def body(self) -> bytes:
+        return self._raw
+
+    async def json(self) -> Any:
+        try:
+            return pydantic_core.from_json(self._raw)
+        except ValueError as exc:  # FastAPI answers JSONDecodeError with a validation error
+            raise json.JSONDecodeError(str(exc), "", 0) from None
+
+
 def _route_class(options: ServingOptions) -> type[APIRoute]:
-    """Routes that answer every error in the one JSON shape, never a bare 500."""
+    """Routes that read bodies under the byte limit and answer our errors in one JSON shape."""
 
     class AgentRoute(APIRoute):
         def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
@@ -182,25 +214,17 @@ def _route_class(options: ServingOptions) -> type[APIRoute]:
 
             async def handle(request: Request) -> Response:
                 try:
-                    length = request.headers.get("content-length")
-                    serving.check_body_size(int(length) if length else None, options)
-                    if request.method == "POST" and not length:
-                        serving.check_body_size(len(await request.body()), options)
+                    if request.method == "POST":
+                        budget = BodyBudget(
+                            options.max_body_bytes, request.headers.get("content-length")
+                        )
+                        raw = await read_async(request.stream(), budget)
+                        request = _ReadBody(request.scope, request.receive, raw)
                     return await handler(request)
-                except HTTPException:
-                    raise  # the host app's own answers (its auth, its 404s) pass untouched
                 except RequestValidationError as exc:
-                    return JSONResponse(
-                        protocol.validation_error_response(list(exc.errors())),
-                        status_code=422,
-                    )
-                except RequestTooLargeError as exc:
-                    body = protocol.error_body("request_too_large", str(exc))
-                    return JSONResponse(body, status_code=413)
-                except Exception as exc:
-                    status, body, headers = protocol.error_response(exc)
-                    serving.log_unexpected(exc)
-                    return JSONResponse(body, status_code=status, headers=headers)
+                    return _send(Answer.failure(InvalidRequestError.from_errors(exc.errors())))
+                except SelectoolsError as exc:  # only ours; the host's exceptions pass through
+                    return _send(Answer.failure(exc))
 
             return handle
 

@@ -1,28 +1,39 @@
-"""The Flask extension: config keys, per-app state, and a blueprint with the agent's routes."""
+"""The Flask extension: config keys, per-app state, and a blueprint with the agent's routes.
+
+A thin shell over `selectools.serving`: views read the body under the byte
+limit, call the sync handlers, and turn their answers into responses.
+"""
 
 from __future__ import annotations
 
 import copy
 import functools
-import json
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeAlias, TypeVar
 
 from flask import Blueprint, Flask, Response, current_app, request, stream_with_context
-from pydantic import BaseModel, ValidationError
-from werkzeug.exceptions import HTTPException
+from pydantic import BaseModel
 
-from selectools import Agent, ConversationMemory, protocol, serving
-from selectools.bridge import run_coroutine_sync, sync_iterate
-from selectools.serving import RequestTooLargeError, RunRequest, ServingOptions
+from selectools import Agent, ConversationMemory, SelectoolsError
+from selectools.bridge import sync_iterate
+from selectools.serving import (
+    Answer,
+    BodyBudget,
+    Caller,
+    ServingOptions,
+    Stream,
+    handlers,
+    parse,
+    read_sync,
+    wire,
+)
 
 __all__ = ["Selectools"]
 
 AgentSource: TypeAlias = Agent | Callable[[Any], Agent]
 Model = TypeVar("Model", bound=BaseModel)
 
-_SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 _DEFAULTS = ServingOptions()
 _CONFIG_FIELDS = {
     "SELECTOOLS_MAX_BODY_BYTES": "max_body_bytes",
@@ -120,74 +131,41 @@ def _agent() -> Agent:
     return source if isinstance(source, Agent) else source(request)
 
 
-def _caller() -> RunRequest:
+def _caller() -> Caller:
     state = _state()
     user = state.identity() if state.identity is not None else None
-    if user is not None and not isinstance(user, str):
-        user = str(getattr(user, "id", user))
     facts = state.context() if state.context is not None else None
-    return RunRequest(identity=user, metadata=facts)
+    return Caller.of(user, facts)
 
 
 def _body(model: type[Model]) -> Model:
-    raw = request.get_data(cache=True)
-    serving.check_body_size(len(raw), _state().options)
-    try:
-        data = json.loads(raw or b"null")
-    except ValueError as exc:
-        raise _InvalidBody(
-            [{"loc": ("body",), "msg": f"The body is not valid JSON ({exc})"}]
-        ) from None
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        errors = [{**e, "loc": ("body", *e["loc"])} for e in exc.errors(include_url=False)]
-        raise _InvalidBody(errors) from None
+    """The body, counted while it streams (a chunked upload stops at the limit), parsed."""
+    budget = BodyBudget(_state().options.max_body_bytes, request.headers.get("Content-Length"))
+    return parse(model, read_sync(request.stream.read, budget))
 
 
-class _InvalidBody(Exception):
-    def __init__(self, errors: list[dict[str, Any]]) -> None:
-        super().__init__("invalid body")
-        self.errors = errors
-
-
-def _json(payload: Any, status: int = 200, headers: Mapping[str, str] | None = None) -> Response:
-    return Response(
-        json.dumps(payload, ensure_ascii=False),
-        status=status,
-        headers=dict(headers or {}),
-        mimetype="application/json",
-    )
+def _send(answer: Answer | Stream) -> Response:
+    if isinstance(answer, Stream):
+        frames = stream_with_context(sync_iterate(answer.frames))
+        return Response(frames, mimetype=answer.media_type, headers=dict(answer.headers))
+    mimetype = "application/json" if answer.body else None
+    return Response(answer.body, answer.status, dict(answer.headers), mimetype=mimetype)
 
 
 ViewFunc = Callable[..., Response]
 
 
-def _answers_errors_as_json(view: ViewFunc) -> ViewFunc:
-    """Every failure in the one JSON shape; the host app's own HTTP errors pass through."""
+def _answers_our_errors(view: ViewFunc) -> ViewFunc:
+    """Our errors (bad bodies, limits) in the one JSON shape; the host's own pass through."""
 
     @functools.wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Response:
         try:
-            content_length = request.content_length
-            serving.check_body_size(content_length, _state().options)
             return view(*args, **kwargs)
-        except HTTPException:
-            raise
-        except _InvalidBody as exc:
-            return _json(protocol.validation_error_response(exc.errors), 422)
-        except RequestTooLargeError as exc:
-            return _json(protocol.error_body("request_too_large", str(exc)), 413)
-        except Exception as exc:
-            status, body, headers = protocol.error_response(exc)
-            serving.log_unexpected(exc)
-            return _json(body, status, headers)
+        except SelectoolsError as exc:
+            return _send(Answer.failure(exc))
 
     return wrapper
-
-
-def _sse(frames: Iterator[str]) -> Response:
-    return Response(stream_with_context(frames), mimetype="text/event-stream", headers=_SSE_HEADERS)
 
 
 def _blueprint() -> Blueprint:
@@ -195,57 +173,48 @@ def _blueprint() -> Blueprint:
     bp = Blueprint("selectools", __name__)
 
     @bp.post("/invoke")
-    @_answers_errors_as_json
+    @_answers_our_errors
     def invoke() -> Response:
-        body = _body(protocol.InvokeRequest)
-        agent = _agent()
-        kwargs = serving.run_kwargs(agent, body, _caller(), _state().options)
-        result = agent.run(body.run_input(), **kwargs)
-        return _json(protocol.InvokeResponse.of(result).model_dump())
+        body = _body(wire.InvokeRequest)
+        return _send(handlers.invoke_sync(_agent(), body, _caller(), _state().options))
 
     @bp.post("/stream")
-    @_answers_errors_as_json
+    @_answers_our_errors
     def stream() -> Response:
-        body = _body(protocol.InvokeRequest)
-        frames = run_coroutine_sync(serving.stream(_agent(), body, _caller(), _state().options))
-        return _sse(sync_iterate(frames))
+        body = _body(wire.InvokeRequest)
+        return _send(handlers.stream(_agent(), body, _caller(), _state().options))
 
     @bp.post("/batch")
-    @_answers_errors_as_json
+    @_answers_our_errors
     def batch() -> Response:
-        body = _body(protocol.BatchRequest)
-        coro = serving.batch(_agent(), body, _caller(), _state().options)
-        return _json(run_coroutine_sync(coro))
+        body = _body(wire.BatchRequest)
+        return _send(handlers.batch_sync(_agent(), body, _caller(), _state().options))
 
     @bp.get("/tools")
-    @_answers_errors_as_json
+    @_answers_our_errors
     def tools() -> Response:
-        return _json(serving.tools(_agent()))
+        return _send(handlers.tools(_agent()))
 
-    @bp.get("/sessions/<session_id>")
-    @_answers_errors_as_json
+    @bp.get("/sessions/<path:session_id>")
+    @_answers_our_errors
     def read_session(session_id: str) -> Response:
-        return _json(run_coroutine_sync(serving.get_session(_agent(), session_id, _caller())))
+        return _send(handlers.read_session_sync(_agent(), session_id, _caller()))
 
-    @bp.delete("/sessions/<session_id>")
-    @_answers_errors_as_json
+    @bp.delete("/sessions/<path:session_id>")
+    @_answers_our_errors
     def clear_session(session_id: str) -> Response:
-        run_coroutine_sync(serving.delete_session(_agent(), session_id, _caller()))
-        return Response(status=204)
+        return _send(handlers.delete_session_sync(_agent(), session_id, _caller()))
 
     @bp.post("/v1/chat/completions")
-    @_answers_errors_as_json
+    @_answers_our_errors
     def chat_completions() -> Response:
-        body = _body(protocol.ChatCompletionRequest)
-        agent, caller, options = _agent(), _caller(), _state().options
-        if body.stream:
-            coro = serving.chat_completions_stream(agent, body, caller, options)
-            return _sse(sync_iterate(run_coroutine_sync(coro)))
-        return _json(run_coroutine_sync(serving.chat_completions(agent, body, caller, options)))
+        body = _body(wire.ChatCompletionRequest)
+        answer = handlers.chat_completions_sync(_agent(), body, _caller(), _state().options)
+        return _send(answer)
 
     @bp.get("/v1/models")
-    @_answers_errors_as_json
+    @_answers_our_errors
     def models() -> Response:
-        return _json(protocol.models_response(_state().options.model_name))
+        return _send(handlers.models(_state().options))
 
     return bp

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -140,7 +141,7 @@ def test_stream_is_incremental_under_werkzeug() -> None:
                     if line == "event: tool_call_started":
                         signals.gate.set()
                 if '"run_finished"' in line:
-                    assert '"output": "tool said: opened"' in line
+                    assert json.loads(line[6:])["output"] == "tool said: opened"
     assert seen[:2] == ["run_started", "tool_call_started"]
     assert seen[-1] == "run_finished"
 

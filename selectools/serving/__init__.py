@@ -1,0 +1,59 @@
+"""The serving layer every web adapter is a thin shell over.
+
+- `options`: `ServingOptions` (limits, keep-alive, disconnect policy) and `Caller`
+  (identity and metadata, from the host app's auth).
+- `wire`: the pydantic models that parse every request and build every answer.
+- `body`: reading a body under a byte limit counted while it streams, then parsing it.
+- `errors`: `error_answer(exc) -> (status, body, headers)`, decided by the exception.
+- `sse`: Server-Sent Events framing, headers and keep-alives.
+- `handlers`: invoke, stream, batch, sessions, tools, OpenAI-compatible routes,
+  async (ASGI) and sync (WSGI), each returning an `Answer` or a `Stream`.
+
+An adapter does only what its framework needs: resolve the agent and the
+`Caller` from the host app, read the body with `BodyBudget` and `parse` it,
+call a handler, and turn the `Answer`/`Stream` into its framework's response.
+It maps `SelectoolsError` (and its framework's validation error) with
+`error_answer`, and nothing else: the host app's own HTTP exceptions pass
+through untouched.
+
+Adding a route to both adapters: write `handlers.my_route(agent, body, caller,
+options) -> Answer | Stream` (and a `_sync` twin if it needs to wait on a
+run), with its request and answer models in `wire`; then, in
+`selectools_fastapi/router.py`, one decorated endpoint calling it through
+`_send`, and in `selectools_flask/extension.py`, one view calling it through
+`_send` (a few lines each). The contract suite in `tests/contract/` runs every
+route against both.
+"""
+
+from __future__ import annotations
+
+from . import handlers, sse, wire
+from .body import BodyBudget, parse, read_async, read_sync
+from .errors import (
+    InvalidRequestError,
+    RequestTooLargeError,
+    error_answer,
+    error_body,
+    log_unexpected,
+)
+from .handlers import Answer, Stream
+from .options import Caller, ServingOptions
+
+__all__ = [
+    "Answer",
+    "BodyBudget",
+    "Caller",
+    "InvalidRequestError",
+    "RequestTooLargeError",
+    "ServingOptions",
+    "Stream",
+    "error_answer",
+    "error_body",
+    "handlers",
+    "log_unexpected",
+    "parse",
+    "read_async",
+    "read_sync",
+    "sse",
+    "wire",
+]

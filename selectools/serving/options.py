@@ -1,0 +1,57 @@
+"""What a mounted agent allows and who is calling: the same for every web adapter."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+__all__ = ["Caller", "ServingOptions"]
+
+
+@dataclass(frozen=True, slots=True)
+class ServingOptions:
+    """Limits and behaviour of a mounted agent; both adapters take the same options.
+
+    Attributes:
+        max_body_bytes: larger request bodies get 413 (counted while the body
+            streams in, so a huge chunked body is never buffered).
+        max_input_chars: longer inputs (prompt or message contents) get 413.
+        max_batch: most inputs one `/batch` call may carry (more gets 413).
+        batch_concurrency: how many batch inputs run at once.
+        keepalive_seconds: idle time before an SSE keep-alive comment.
+        on_disconnect: "stop" cancels a run whose streaming client left; "finish"
+            lets it complete in the background (its session is still saved).
+        model_name: the id `/v1/models` reports and OpenAI clients send.
+    """
+
+    max_body_bytes: int = 1_000_000
+    max_input_chars: int = 100_000
+    max_batch: int = 16
+    batch_concurrency: int = 4
+    keepalive_seconds: float = 15.0
+    on_disconnect: Literal["stop", "finish"] = "stop"
+    model_name: str = "selectools-agent"
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    """Who is asking and with what facts, resolved by the adapter from the host app."""
+
+    identity: str | None = None
+    metadata: Mapping[str, Any] | None = None
+
+    @classmethod
+    def of(cls, user: Any, facts: Any) -> Caller:
+        """From what the host's identity and context hooks returned.
+
+        A user object becomes its `id` (or its text); the context must be a mapping.
+        """
+        if user is not None and not isinstance(user, str):
+            user = str(getattr(user, "id", user))
+        if facts is not None and not isinstance(facts, Mapping):
+            raise TypeError(
+                f"The agent's `context` hook must return a mapping (or None), "
+                f"got {type(facts).__name__}."
+            )
+        return cls(identity=user, metadata=facts)

@@ -1,0 +1,563 @@
+"""The wire format both web adapters speak: JSON bodies, SSE events, OpenAI-compatible shapes.
+
+These pydantic models parse every request and build every answer, so a
+client written against the FastAPI router works unchanged against the Flask
+blueprint, and the OpenAPI schema is what the server really does.
+
+SSE stream contract: `run_started`, then any of `text_delta`,
+`tool_call_started`, `tool_call_finished`, then exactly one terminating
+`run_finished` or `error`. `run_finished.output` repeats the whole text:
+a client that renders the deltas must not append it. Lines starting with
+`:` are keep-alive comments.
+
+Session ids are 1 to 128 characters of `A-Z a-z 0-9 . _ : -` (422 otherwise).
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Annotated, Any, Literal, TypeAlias
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    TypeAdapter,
+    model_serializer,
+    model_validator,
+)
+
+from ..events import (
+    Event,
+    RunFailed,
+    RunFinished,
+    RunStarted,
+    TextDelta,
+    ToolCallFinished,
+    ToolCallStarted,
+)
+from ..messages import Message, ToolCall
+from ..results import AgentResult, ToolCallRecord
+from ..usage import Usage
+
+__all__ = [
+    "SESSION_ID_PATTERN",
+    "BatchItem",
+    "BatchRequest",
+    "BatchResponse",
+    "ChatCompletion",
+    "ChatCompletionChunk",
+    "ChatCompletionRequest",
+    "ErrorDetail",
+    "ErrorEvent",
+    "ErrorResponse",
+    "InvokeRequest",
+    "InvokeResponse",
+    "MessageIn",
+    "ModelList",
+    "RunFinishedEvent",
+    "RunOptions",
+    "RunStartedEvent",
+    "SessionId",
+    "SessionResponse",
+    "StreamEvent",
+    "TextDeltaEvent",
+    "ToolCallFinishedEvent",
+    "ToolCallStartedEvent",
+    "ToolInfo",
+    "ToolsResponse",
+    "event_out",
+]
+
+SESSION_ID_PATTERN = r"^[A-Za-z0-9._:-]{1,128}$"
+SessionId = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=128,
+        pattern=SESSION_ID_PATTERN,
+        description="1 to 128 characters of A-Z, a-z, 0-9, '.', '_', ':' and '-'.",
+        examples=["user-42:support"],
+    ),
+]
+session_id_adapter: TypeAdapter[str] = TypeAdapter(SessionId)
+
+
+# -- requests ------------------------------------------------------------------------
+
+
+class FunctionCallIn(BaseModel):
+    name: str = Field(min_length=1)
+    arguments: str | dict[str, Any] = ""
+
+
+class ToolCallIn(BaseModel):
+    """An assistant's earlier tool call, as OpenAI clients send it back."""
+
+    id: str
+    type: Literal["function"] = "function"
+    function: FunctionCallIn
+
+    def to_call(self) -> ToolCall:
+        arguments = self.function.arguments
+        if not isinstance(arguments, str):
+            import json
+
+            arguments = json.dumps(arguments)
+        return ToolCall(id=self.id, name=self.function.name, arguments=arguments)
+
+
+class ContentPart(BaseModel):
+    """One OpenAI content part; only text parts reach the model."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: str
+    text: str | None = None
+
+
+class MessageIn(BaseModel):
+    """A chat message as clients send it (OpenAI shape; unknown keys are ignored)."""
+
+    role: Literal["system", "user", "assistant", "tool"]
+    content: str | list[ContentPart] | None = None
+    tool_calls: list[ToolCallIn] | None = None
+    tool_call_id: str | None = None
+    name: str | None = None
+
+    @model_validator(mode="after")
+    def _tool_results_name_their_call(self) -> MessageIn:
+        if self.role == "tool" and not self.tool_call_id:
+            raise ValueError("a 'tool' message needs the 'tool_call_id' of the call it answers")
+        return self
+
+    def text(self) -> str | None:
+        if isinstance(self.content, list):
+            return "".join(part.text or "" for part in self.content if part.type == "text")
+        return self.content
+
+    def chars(self) -> int:
+        calls = sum(
+            len(c.function.name) + len(str(c.function.arguments)) for c in self.tool_calls or ()
+        )
+        return len(self.text() or "") + calls
+
+    def to_message(self) -> Message:
+        calls = tuple(call.to_call() for call in self.tool_calls or ())
+        return Message(self.role, self.text(), calls, self.tool_call_id, self.name)
+
+
+class RunOptions(BaseModel):
+    """Per-request settings a client may choose; the server's limits still cap them."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    max_iterations: int | None = Field(default=None, ge=1)
+    temperature: float | None = Field(default=None, ge=0, le=2)
+    max_tokens: int | None = Field(default=None, ge=1)
+    parallel_tool_calls: bool | None = None
+
+    def overrides(self, max_iterations_cap: int) -> dict[str, Any]:
+        chosen = self.model_dump(exclude_none=True)
+        if "max_iterations" in chosen:
+            chosen["max_iterations"] = min(chosen["max_iterations"], max_iterations_cap)
+        return chosen
+
+
+class InvokeRequest(BaseModel):
+    """Body of `/invoke` and `/stream`, and each input of `/batch`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    input: str | list[MessageIn] = Field(
+        description="A prompt, or a list of chat messages in the OpenAI shape."
+    )
+    session_id: SessionId | None = Field(default=None, description="Continue this conversation.")
+    config: RunOptions | None = None
+
+    def input_chars(self) -> int:
+        if isinstance(self.input, str):
+            return len(self.input)
+        return sum(m.chars() for m in self.input)
+
+    def run_input(self) -> str | list[Message]:
+        if isinstance(self.input, str):
+            return self.input
+        return [m.to_message() for m in self.input]
+
+
+class BatchRequest(BaseModel):
+    """Body of `/batch`: several independent runs."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    inputs: list[InvokeRequest] = Field(min_length=1)
+
+
+class ChatCompletionRequest(BaseModel):
+    """The subset of OpenAI's chat-completions body the agent honours (other keys ignored)."""
+
+    model: str | None = None
+    messages: list[MessageIn] = Field(min_length=1)
+    stream: bool = False
+    temperature: float | None = Field(default=None, ge=0, le=2)
+    max_tokens: int | None = Field(default=None, ge=1)
+    max_completion_tokens: int | None = Field(default=None, ge=1)
+    stream_options: dict[str, Any] | None = None
+
+    def run_input(self) -> list[Message]:
+        return [m.to_message() for m in self.messages]
+
+    def overrides(self) -> dict[str, Any]:
+        chosen: dict[str, Any] = {}
+        if self.temperature is not None:
+            chosen["temperature"] = self.temperature
+        tokens = self.max_completion_tokens or self.max_tokens
+        if tokens is not None:
+            chosen["max_tokens"] = tokens
+        return chosen
+
+    def input_chars(self) -> int:
+        return sum(m.chars() for m in self.messages)
+
+    def include_usage(self) -> bool:
+        return bool((self.stream_options or {}).get("include_usage"))
+
+
+# -- answers -------------------------------------------------------------------------
+
+
+class ToolCallOut(BaseModel):
+    id: str
+    name: str
+    arguments: dict[str, Any] | None
+    raw_arguments: str
+    output: str
+    error: str | None
+    error_type: str | None
+    duration_ms: float
+
+    @classmethod
+    def of(cls, record: ToolCallRecord) -> ToolCallOut:
+        return cls(
+            id=record.id,
+            name=record.name,
+            arguments=dict(record.arguments) if record.arguments is not None else None,
+            raw_arguments=record.raw_arguments,
+            output=record.output,
+            error=record.error,
+            error_type=record.error_type,
+            duration_ms=round(record.duration_ms, 3),
+        )
+
+
+class UsageOut(BaseModel):
+    input_tokens: int
+    output_tokens: int
+    total_tokens: int
+    requests: int
+    cost_usd: float | None
+
+    @classmethod
+    def of(cls, usage: Usage) -> UsageOut:
+        return cls(
+            input_tokens=usage.input_tokens,
+            output_tokens=usage.output_tokens,
+            total_tokens=usage.total_tokens,
+            requests=usage.requests,
+            cost_usd=usage.cost_usd,
+        )
+
+
+class InvokeResponse(BaseModel):
+    run_id: str
+    session_id: str | None
+    output: str
+    model: str
+    iterations: int
+    tool_calls: list[ToolCallOut]
+    usage: UsageOut
+    cost_usd: float | None
+
+    @classmethod
+    def fields_of(cls, result: AgentResult) -> dict[str, Any]:
+        return {
+            "run_id": result.run_id,
+            "session_id": result.session_id,
+            "output": result.text,
+            "model": result.model,
+            "iterations": result.iterations,
+            "tool_calls": [ToolCallOut.of(r) for r in result.tool_calls],
+            "usage": UsageOut.of(result.usage),
+            "cost_usd": result.cost_usd,
+        }
+
+    @classmethod
+    def of(cls, result: AgentResult) -> InvokeResponse:
+        return cls(**cls.fields_of(result))
+
+
+class FieldError(BaseModel):
+    loc: list[str]
+    message: str
+
+
+class ErrorDetail(BaseModel):
+    type: str = Field(description="A stable name, e.g. `rate_limit_error`, `invalid_request`.")
+    message: str = Field(description="What happened and what to do; never upstream text.")
+    fields: list[FieldError] | None = Field(default=None, description="On 422: each bad field.")
+    status: int | None = Field(default=None, description="In SSE `error` events: the status.")
+
+    @model_serializer(mode="wrap")
+    def _only_what_is_set(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        data: dict[str, Any] = handler(self)
+        return {key: value for key, value in data.items() if value is not None}
+
+
+class ErrorResponse(BaseModel):
+    """Every error answer: `{"error": {"type", "message"}}`."""
+
+    error: ErrorDetail
+
+
+class BatchItem(BaseModel):
+    """One batch result: `result` or `error`, never both."""
+
+    index: int
+    status: int
+    result: InvokeResponse | None = None
+    error: ErrorDetail | None = None
+
+
+class BatchResponse(BaseModel):
+    results: list[BatchItem]
+
+
+class ToolInfo(BaseModel):
+    name: str
+    description: str
+    parameters: dict[str, Any]
+
+
+class ToolsResponse(BaseModel):
+    tools: list[ToolInfo]
+
+
+class SessionResponse(BaseModel):
+    session_id: str
+    messages: list[dict[str, Any]]
+
+
+# -- SSE events ----------------------------------------------------------------------
+
+
+class RunStartedEvent(BaseModel):
+    type: Literal["run_started"] = "run_started"
+    run_id: str
+    session_id: str | None
+
+
+class TextDeltaEvent(BaseModel):
+    type: Literal["text_delta"] = "text_delta"
+    run_id: str
+    text: str
+
+
+class ToolCallStartedEvent(BaseModel):
+    type: Literal["tool_call_started"] = "tool_call_started"
+    run_id: str
+    call_id: str
+    name: str
+    arguments: dict[str, Any] | None
+    raw_arguments: str
+
+
+class ToolCallFinishedEvent(BaseModel):
+    type: Literal["tool_call_finished"] = "tool_call_finished"
+    run_id: str
+    call_id: str
+    name: str
+    arguments: dict[str, Any] | None
+    raw_arguments: str
+    output: str
+    error: str | None
+    error_type: str | None
+    duration_ms: float
+
+
+class RunFinishedEvent(InvokeResponse):
+    type: Literal["run_finished"] = "run_finished"
+
+    @model_serializer(mode="wrap")
+    def _type_first(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        data: dict[str, Any] = handler(self)
+        return {"type": data.pop("type"), **data}
+
+
+class ErrorEvent(BaseModel):
+    type: Literal["error"] = "error"
+    run_id: str
+    error: ErrorDetail
+
+    @classmethod
+    def of(cls, failed: RunFailed) -> ErrorEvent:
+        detail = ErrorDetail(type=failed.error_type, message=failed.message, status=failed.status)
+        return cls(run_id=failed.run_id, error=detail)
+
+
+StreamEvent: TypeAlias = Annotated[
+    RunStartedEvent
+    | TextDeltaEvent
+    | ToolCallStartedEvent
+    | ToolCallFinishedEvent
+    | RunFinishedEvent
+    | ErrorEvent,
+    Field(discriminator="type"),
+]
+
+
+def event_out(event: Event) -> BaseModel:
+    """The wire form of a run event."""
+    if isinstance(event, TextDelta):
+        return TextDeltaEvent(run_id=event.run_id, text=event.text)
+    if isinstance(event, RunStarted):
+        return RunStartedEvent(run_id=event.run_id, session_id=event.session_id)
+    if isinstance(event, ToolCallStarted):
+        return ToolCallStartedEvent(
+            run_id=event.run_id,
+            call_id=event.call_id,
+            name=event.name,
+            arguments=dict(event.arguments) if event.arguments is not None else None,
+            raw_arguments=event.raw_arguments,
+        )
+    if isinstance(event, ToolCallFinished):
+        out = ToolCallOut.of(event.record)
+        fields = out.model_dump(exclude={"id"})
+        return ToolCallFinishedEvent(run_id=event.run_id, call_id=out.id, **fields)
+    if isinstance(event, RunFinished):
+        return RunFinishedEvent(**InvokeResponse.fields_of(event.result))
+    raise TypeError(f"not a run event: {event!r}")
+
+
+# -- OpenAI compatibility ------------------------------------------------------------
+
+
+class ModelInfo(BaseModel):
+    id: str
+    object: Literal["model"] = "model"
+    created: int = 0
+    owned_by: str = "selectools"
+
+
+class ModelList(BaseModel):
+    object: Literal["list"] = "list"
+    data: list[ModelInfo]
+
+    @classmethod
+    def of(cls, model_name: str) -> ModelList:
+        return cls(data=[ModelInfo(id=model_name)])
+
+
+class OpenAIUsage(BaseModel):
+    prompt_tokens: int
+    completion_tokens: int
+    total_tokens: int
+
+    @classmethod
+    def of(cls, usage: Usage) -> OpenAIUsage:
+        return cls(
+            prompt_tokens=usage.input_tokens,
+            completion_tokens=usage.output_tokens,
+            total_tokens=usage.total_tokens,
+        )
+
+
+class AssistantMessage(BaseModel):
+    role: Literal["assistant"] = "assistant"
+    content: str
+
+
+class Choice(BaseModel):
+    index: int = 0
+    message: AssistantMessage
+    finish_reason: Literal["stop"] = "stop"
+
+
+class ChatCompletion(BaseModel):
+    id: str
+    object: Literal["chat.completion"] = "chat.completion"
+    created: int
+    model: str
+    choices: list[Choice]
+    usage: OpenAIUsage
+
+    @classmethod
+    def of(cls, result: AgentResult, model_name: str) -> ChatCompletion:
+        return cls(
+            id=f"chatcmpl-{result.run_id}",
+            created=int(time.time()),
+            model=model_name,
+            choices=[Choice(message=AssistantMessage(content=result.text))],
+            usage=OpenAIUsage.of(result.usage),
+        )
+
+
+class ChunkDelta(BaseModel):
+    role: Literal["assistant"] | None = None
+    content: str | None = None
+
+    @model_serializer(mode="wrap")
+    def _only_what_is_set(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        data: dict[str, Any] = handler(self)
+        return {key: value for key, value in data.items() if value is not None}
+
+
+class ChunkChoice(BaseModel):
+    index: int = 0
+    delta: ChunkDelta
+    finish_reason: Literal["stop"] | None = None
+
+
+class ChatCompletionChunk(BaseModel):
+    """One `data:` line of an OpenAI stream; the usage-only chunk has no choices."""
+
+    id: str
+    object: Literal["chat.completion.chunk"] = "chat.completion.chunk"
+    created: int
+    model: str
+    choices: list[ChunkChoice]
+    usage: OpenAIUsage | None = None
+
+    @model_serializer(mode="wrap")
+    def _usage_only_when_sent(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        data: dict[str, Any] = handler(self)
+        if data.get("usage") is None:
+            data.pop("usage", None)
+        return data
+
+    @classmethod
+    def of(
+        cls,
+        run_id: str,
+        model_name: str,
+        *,
+        content: str | None = None,
+        role: bool = False,
+        finish: bool = False,
+    ) -> ChatCompletionChunk:
+        delta = ChunkDelta(role="assistant" if role else None, content=content)
+        choice = ChunkChoice(delta=delta, finish_reason="stop" if finish else None)
+        return cls(
+            id=f"chatcmpl-{run_id}", created=int(time.time()), model=model_name, choices=[choice]
+        )
+
+    @classmethod
+    def usage_of(cls, run_id: str, model_name: str, result: AgentResult) -> ChatCompletionChunk:
+        return cls(
+            id=f"chatcmpl-{run_id}",
+            created=int(time.time()),
+            model=model_name,
+            choices=[],
+            usage=OpenAIUsage.of(result.usage),
+        )
