@@ -121,7 +121,7 @@ class Run:
 
     def begin(self, stored: StoredSession | None) -> RunStarted:
         """Assemble what the model sees: system prompt, windowed history, the input."""
-        if stored is not None and stored.owner is not None and self.identity != stored.owner:
+        if stored is not None and not stored.allows(self.identity):
             # Same answer as a missing session: never reveal that someone else's exists.
             raise SessionNotFoundError(f"No session '{self.session_id}' for this caller.")
         history = list(stored.messages) if stored is not None else []
@@ -130,6 +130,24 @@ class Run:
         # The window budgets the whole request, system prompt included.
         self.messages = self.setup.memory.window(system + history + self.input_messages)
         return RunStarted(self.run_id, self.session_id)
+
+    def open_session_sync(self) -> StoredSession | None:
+        """The stored session; a caller with an identity claims a new id atomically, so
+        of two callers starting the same id at once, exactly one owns it."""
+        if not self.session_id:
+            return None
+        store = self.setup.memory.store
+        if self.identity is None:
+            return store.load(self.session_id)
+        return store.claim(self.session_id, self.identity)
+
+    async def open_session(self) -> StoredSession | None:
+        if not self.session_id:
+            return None
+        store = self.setup.memory.store
+        if self.identity is None:
+            return await store.aload(self.session_id)
+        return await store.aclaim(self.session_id, self.identity)
 
     def next_request(self) -> ModelRequest:
         if self.iterations >= self.config.max_iterations:
@@ -222,7 +240,7 @@ def drive(run: Run, *, stream_model: bool) -> Iterator[Event]:
     hub = setup.observers
     store = setup.memory.store
     try:
-        event: Any = run.begin(store.load(run.session_id) if run.session_id else None)
+        event: Any = run.begin(run.open_session_sync())
         hub.emit("on_run_start", event)
         yield event
         while True:
@@ -300,7 +318,7 @@ async def drive_async(run: Run, *, stream_model: bool) -> AsyncIterator[Event]:
     provider = setup.provider
     store = setup.memory.store
     try:
-        event: Any = run.begin(await store.aload(run.session_id) if run.session_id else None)
+        event: Any = run.begin(await run.open_session())
         await hub.aemit("on_run_start", event)
         yield event
         while True:

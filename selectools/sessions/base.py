@@ -6,9 +6,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
+from ..errors import SessionNotFoundError
 from ..messages import Message
 
-__all__ = ["SessionStore", "StoredSession"]
+__all__ = ["SessionStore", "StoredSession", "not_yours"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -17,17 +18,32 @@ class StoredSession:
     messages: tuple[Message, ...]
     owner: str | None = None
 
+    def allows(self, owner: str | None) -> bool:
+        """Anyone may continue a session without an owner; an owned one only its owner."""
+        return self.owner is None or self.owner == owner
+
+
+def not_yours(session_id: str) -> SessionNotFoundError:
+    """The answer for someone else's session: the same as for a missing one."""
+    return SessionNotFoundError(f"No session '{session_id}' for this caller.")
+
 
 @runtime_checkable
 class SessionStore(Protocol):
     """Where conversations live between runs.
 
-    `append` must be atomic per call: concurrent appends to one session may
-    interleave whole batches but never lose or split them. The first append
-    sets the owner; later appends keep it.
+    Ownership is decided atomically: `claim` creates a missing session owned
+    by `owner` (of several concurrent claimers exactly one wins; the others
+    get the winner's session back), and `append` checks the owner again where
+    it writes, raising `SessionNotFoundError` for someone else's session.
+    `append` is atomic per call: concurrent appends to one session may
+    interleave whole batches but never lose or split them. A session
+    created by `append` takes its `owner`; later appends keep it.
     """
 
     def load(self, session_id: str) -> StoredSession | None: ...
+
+    def claim(self, session_id: str, owner: str) -> StoredSession: ...
 
     def append(
         self, session_id: str, messages: Sequence[Message], *, owner: str | None = None
@@ -36,6 +52,8 @@ class SessionStore(Protocol):
     def delete(self, session_id: str) -> bool: ...
 
     async def aload(self, session_id: str) -> StoredSession | None: ...
+
+    async def aclaim(self, session_id: str, owner: str) -> StoredSession: ...
 
     async def aappend(
         self, session_id: str, messages: Sequence[Message], *, owner: str | None = None

@@ -6,7 +6,7 @@ import threading
 from collections.abc import Sequence
 
 from ..messages import Message
-from .base import StoredSession
+from .base import StoredSession, not_yours
 
 __all__ = ["InMemorySessionStore"]
 
@@ -22,6 +22,13 @@ class InMemorySessionStore:
         with self._lock:
             return self._sessions.get(session_id)
 
+    def claim(self, session_id: str, owner: str) -> StoredSession:
+        with self._lock:
+            current = self._sessions.get(session_id)
+            if current is None:
+                current = self._sessions[session_id] = StoredSession(session_id, (), owner)
+            return current
+
     def append(
         self, session_id: str, messages: Sequence[Message], *, owner: str | None = None
     ) -> None:
@@ -29,6 +36,8 @@ class InMemorySessionStore:
             current = self._sessions.get(session_id)
             if current is None:
                 current = StoredSession(session_id, (), owner)
+            elif not current.allows(owner):
+                raise not_yours(session_id)
             self._sessions[session_id] = StoredSession(
                 session_id, current.messages + tuple(messages), current.owner
             )
@@ -39,6 +48,9 @@ class InMemorySessionStore:
 
     async def aload(self, session_id: str) -> StoredSession | None:
         return self.load(session_id)
+
+    async def aclaim(self, session_id: str, owner: str) -> StoredSession:
+        return self.claim(session_id, owner)
 
     async def aappend(
         self, session_id: str, messages: Sequence[Message], *, owner: str | None = None

@@ -1,31 +1,65 @@
-"""Sessions in any SQLAlchemy database: SQLite by default, PostgreSQL for many workers."""
+"""Sessions in any SQLAlchemy database: SQLite by default, PostgreSQL for many workers.
+
+Create the schema ahead of a deploy (instead of at first start) with
+
+    python -m selectools.sessions.sqlalchemy create-schema postgresql+psycopg://app@db/app
+
+or print its DDL for your migration tool with `... print-ddl URL`; then pass
+`create_tables=False`. Creating at start is safe too: on PostgreSQL an
+advisory lock lets one of many workers starting at once create it.
+"""
 
 from __future__ import annotations
 
 import json
+import re
+import zlib
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ..bridge import run_in_thread
 from ..extras import require
 from ..messages import Message
-from .base import StoredSession
+from .base import StoredSession, not_yours
 
 if TYPE_CHECKING:
-    from sqlalchemy.engine import Engine
+    from sqlalchemy.engine import Connection, Engine
 
 __all__ = ["SQLAlchemySessionStore"]
 
 DEFAULT_URL = "sqlite:///selectools_sessions.db"
+_PREFIX = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,40}$")
+
+# PostgreSQL: a turn is one statement (one round trip, atomic by itself). The upsert
+# takes the session row's lock, so concurrent writers queue; its WHERE re-checks the
+# owner, and the messages are inserted only if the session row was claimed or updated.
+_PG_APPEND = """
+WITH claimed AS (
+    INSERT INTO {sessions} AS s (id, owner, message_count, created_at, updated_at)
+    VALUES (:id, :owner, :n, :now, :now)
+    ON CONFLICT (id) DO UPDATE
+        SET message_count = s.message_count + :n, updated_at = :now
+        WHERE s.owner IS NULL OR s.owner = :owner
+    RETURNING s.message_count
+), added AS (
+    INSERT INTO {messages} (session_id, seq, data)
+    SELECT :id, claimed.message_count - :n + m.ord - 1, m.data
+    FROM claimed, unnest(CAST(:datas AS text[])) WITH ORDINALITY AS m(data, ord)
+    RETURNING 1
+)
+SELECT (SELECT count(*) FROM claimed) AS claimed, (SELECT count(*) FROM added) AS added
+"""
 
 
 class SQLAlchemySessionStore:
     """Conversations as rows: one per session, one per message.
 
-    Appends lock the session row (`UPDATE ... message_count + n`) before
-    inserting, so concurrent writers from any number of processes keep whole
-    batches together and never lose a message.
+    On PostgreSQL a stored turn is one statement: an upsert of the session
+    row (which locks it, so concurrent writers from any number of processes
+    keep whole batches together) that re-checks the owner, and the insert
+    of the messages. Other databases take the session row's lock with an
+    UPDATE inside one transaction.
     """
 
     def __init__(
@@ -36,12 +70,18 @@ class SQLAlchemySessionStore:
         create_tables: bool = True,
     ) -> None:
         sa = require("sqlalchemy", extra="sql", feature="SQLAlchemySessionStore")
+        if not _PREFIX.match(table_prefix):
+            raise ValueError(
+                f"table_prefix {table_prefix!r} must be letters, digits and '_' (at most 41), "
+                f"starting with a letter or '_'."
+            )
         if isinstance(url_or_engine, str):
             connect_args = {"timeout": 30} if url_or_engine.startswith("sqlite") else {}
             self.engine = sa.create_engine(url_or_engine, connect_args=connect_args)
         else:
             self.engine = url_or_engine
-        metadata = sa.MetaData()
+        self.table_prefix = table_prefix
+        self.metadata = metadata = sa.MetaData()
         self._sessions = sa.Table(
             f"{table_prefix}sessions",
             metadata,
@@ -65,79 +105,122 @@ class SQLAlchemySessionStore:
             sa.Column("data", sa.Text, nullable=False),
             sa.UniqueConstraint("session_id", "seq"),
         )
-        self.metadata = metadata
+        self._postgres = self.engine.dialect.name == "postgresql"
+        # Single statements need no transaction around them: one round trip each.
+        self._autocommit = (
+            self.engine.execution_options(isolation_level="AUTOCOMMIT")
+            if self._postgres
+            else self.engine
+        )
+        if self._postgres:
+            preparer = self.engine.dialect.identifier_preparer
+            self._pg_append = sa.text(
+                _PG_APPEND.format(
+                    sessions=preparer.quote(self._sessions.name),
+                    messages=preparer.quote(self._messages.name),
+                )
+            )
         if create_tables:
-            metadata.create_all(self.engine, checkfirst=True)
+            self.create_schema()
+
+    def create_schema(self) -> None:
+        """Create the tables if missing; safe when many workers start at once."""
+        import sqlalchemy as sa
+
+        with self.engine.begin() as conn:
+            if self._postgres:  # one creator at a time; the others then find the tables
+                key = zlib.crc32(f"selectools:{self.table_prefix}".encode()) - 2**31
+                conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+            self.metadata.create_all(conn, checkfirst=True)
+
+    def ddl(self) -> str:
+        """The CREATE statements for this store's tables, for a migration tool."""
+        from sqlalchemy.schema import CreateIndex, CreateTable
+
+        statements = []
+        for table in self.metadata.sorted_tables:
+            statements.append(str(CreateTable(table).compile(dialect=self.engine.dialect)))
+            for index in table.indexes:
+                statements.append(str(CreateIndex(index).compile(dialect=self.engine.dialect)))
+        return ";\n".join(s.strip() for s in statements) + ";\n"
+
+    # -- reads ---------------------------------------------------------------------
 
     def load(self, session_id: str) -> StoredSession | None:
         import sqlalchemy as sa
 
-        with self.engine.connect() as conn:
-            row = conn.execute(
-                sa.select(self._sessions.c.owner).where(self._sessions.c.id == session_id)
-            ).first()
-            if row is None:
-                return None
-            data = conn.execute(
-                sa.select(self._messages.c.data)
-                .where(self._messages.c.session_id == session_id)
-                .order_by(self._messages.c.seq)
-            ).scalars()
-            messages = tuple(Message.from_dict(json.loads(item)) for item in data)
-        return StoredSession(session_id, messages, row.owner)
+        s, m = self._sessions, self._messages
+        query = (
+            sa.select(s.c.owner, m.c.data)
+            .select_from(s.outerjoin(m, m.c.session_id == s.c.id))
+            .where(s.c.id == session_id)
+            .order_by(m.c.seq)
+        )
+        with self._autocommit.connect() as conn:
+            rows = conn.execute(query).all()
+        if not rows:
+            return None
+        messages = tuple(Message.from_dict(json.loads(r.data)) for r in rows if r.data is not None)
+        return StoredSession(session_id, messages, rows[0].owner)
+
+    def claim(self, session_id: str, owner: str) -> StoredSession:
+        now = datetime.now(UTC)
+        with self._autocommit.connect() as conn:
+            created = self._insert_if_absent(conn, session_id, owner, now)
+            conn.commit()
+        if created:
+            return StoredSession(session_id, (), owner)
+        stored = self.load(session_id)
+        return stored if stored is not None else self.claim(session_id, owner)  # deleted since
+
+    # -- writes --------------------------------------------------------------------
 
     def append(
         self, session_id: str, messages: Sequence[Message], *, owner: str | None = None
     ) -> None:
-        import sqlalchemy as sa
-
         now = datetime.now(UTC)
+        datas = [json.dumps(message.to_dict(), ensure_ascii=False) for message in messages]
+        if self._postgres:
+            params = {"id": session_id, "owner": owner, "n": len(datas), "now": now}
+            with self._autocommit.connect() as conn:
+                row = conn.execute(self._pg_append, {**params, "datas": datas}).one()
+            if not row.claimed:
+                raise not_yours(session_id)
+            return
         with self.engine.begin() as conn:
-            self._ensure_session(conn, session_id, owner, now)
-            count = len(messages)
-            conn.execute(  # takes the row lock: concurrent appends queue here
-                sa.update(self._sessions)
-                .where(self._sessions.c.id == session_id)
-                .values(message_count=self._sessions.c.message_count + count, updated_at=now)
-            )
-            end = conn.execute(
-                sa.select(self._sessions.c.message_count).where(self._sessions.c.id == session_id)
-            ).scalar_one()
-            if count:
-                conn.execute(
-                    sa.insert(self._messages),
-                    [
-                        {
-                            "session_id": session_id,
-                            "seq": end - count + offset,
-                            "data": json.dumps(message.to_dict(), ensure_ascii=False),
-                        }
-                        for offset, message in enumerate(messages)
-                    ],
-                )
+            self._append_locked(conn, session_id, datas, owner, now)
 
-    def delete(self, session_id: str) -> bool:
+    def _append_locked(
+        self, conn: Connection, session_id: str, datas: list[str], owner: str | None, now: datetime
+    ) -> None:
         import sqlalchemy as sa
 
-        with self.engine.begin() as conn:
-            conn.execute(sa.delete(self._messages).where(self._messages.c.session_id == session_id))
-            deleted = conn.execute(
-                sa.delete(self._sessions).where(self._sessions.c.id == session_id)
+        s = self._sessions
+        self._insert_if_absent(conn, session_id, owner, now)
+        count = len(datas)
+        updated = conn.execute(  # takes the row lock: concurrent appends queue here
+            sa.update(s)
+            .where(s.c.id == session_id)
+            .where(sa.or_(s.c.owner.is_(None), s.c.owner == owner))
+            .values(message_count=s.c.message_count + count, updated_at=now)
+            .returning(s.c.message_count)
+        ).first()
+        if updated is None:
+            raise not_yours(session_id)
+        end = updated.message_count
+        if datas:
+            conn.execute(
+                sa.insert(self._messages),
+                [
+                    {"session_id": session_id, "seq": end - count + offset, "data": data}
+                    for offset, data in enumerate(datas)
+                ],
             )
-            return bool(deleted.rowcount)
 
-    async def aload(self, session_id: str) -> StoredSession | None:
-        return await run_in_thread(self.load, session_id)
-
-    async def aappend(
-        self, session_id: str, messages: Sequence[Message], *, owner: str | None = None
-    ) -> None:
-        await run_in_thread(lambda: self.append(session_id, messages, owner=owner))
-
-    async def adelete(self, session_id: str) -> bool:
-        return await run_in_thread(self.delete, session_id)
-
-    def _ensure_session(self, conn: Any, session_id: str, owner: str | None, now: datetime) -> None:
+    def _insert_if_absent(
+        self, conn: Connection, session_id: str, owner: str | None, now: datetime
+    ) -> bool:
+        """Create the session row unless it exists; True when this call created it."""
         import sqlalchemy as sa
 
         values = {
@@ -152,10 +235,63 @@ class SQLAlchemySessionStore:
             module = require(
                 f"sqlalchemy.dialects.{dialect}", extra="sql", feature="SQLAlchemySessionStore"
             )
-            conn.execute(module.insert(self._sessions).values(values).on_conflict_do_nothing())
-            return
+            insert = module.insert(self._sessions).values(values).on_conflict_do_nothing()
+            return conn.execute(insert.returning(self._sessions.c.id)).first() is not None
         exists = conn.execute(
             sa.select(self._sessions.c.id).where(self._sessions.c.id == session_id)
         ).first()
         if exists is None:
             conn.execute(sa.insert(self._sessions).values(values))
+        return exists is None
+
+    def delete(self, session_id: str) -> bool:
+        import sqlalchemy as sa
+
+        with self.engine.begin() as conn:
+            conn.execute(sa.delete(self._messages).where(self._messages.c.session_id == session_id))
+            deleted = conn.execute(
+                sa.delete(self._sessions).where(self._sessions.c.id == session_id)
+            )
+            return bool(deleted.rowcount)
+
+    # -- async: the same calls in the tool thread pool -----------------------------
+
+    async def aload(self, session_id: str) -> StoredSession | None:
+        return await run_in_thread(self.load, session_id)
+
+    async def aclaim(self, session_id: str, owner: str) -> StoredSession:
+        return await run_in_thread(self.claim, session_id, owner)
+
+    async def aappend(
+        self, session_id: str, messages: Sequence[Message], *, owner: str | None = None
+    ) -> None:
+        await run_in_thread(lambda: self.append(session_id, messages, owner=owner))
+
+    async def adelete(self, session_id: str) -> bool:
+        return await run_in_thread(self.delete, session_id)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """`python -m selectools.sessions.sqlalchemy create-schema|print-ddl URL [--table-prefix P]`."""
+    import argparse
+
+    parser = argparse.ArgumentParser(
+        prog="python -m selectools.sessions.sqlalchemy",
+        description="Create the session tables ahead of a deploy, or print their DDL.",
+    )
+    parser.add_argument("command", choices=["create-schema", "print-ddl"])
+    parser.add_argument("url", help="a SQLAlchemy URL, e.g. postgresql+psycopg://app@db/app")
+    parser.add_argument("--table-prefix", default="selectools_")
+    args = parser.parse_args(argv)
+    store = SQLAlchemySessionStore(args.url, table_prefix=args.table_prefix, create_tables=False)
+    if args.command == "print-ddl":
+        print(store.ddl(), end="")
+    else:
+        store.create_schema()
+        print(f"Created (or found) {', '.join(t.name for t in store.metadata.sorted_tables)}.")
+    store.engine.dispose()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

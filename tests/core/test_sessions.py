@@ -13,7 +13,9 @@ from selectools import (
     ConversationMemory,
     InMemorySessionStore,
     Message,
+    ModelRequest,
     ScriptedProvider,
+    SessionNotFoundError,
     SessionStore,
 )
 from selectools.sessions import SQLAlchemySessionStore
@@ -49,7 +51,11 @@ def store(
 def test_append_load_delete(store: SessionStore) -> None:
     assert store.load("s") is None
     store.append("s", [Message.user("hi"), Message.assistant("hello")], owner="ada")
-    store.append("s", [Message.user("again")], owner="someone-else")
+    store.append("s", [Message.user("again")], owner="ada")
+    with pytest.raises(SessionNotFoundError):  # the owner is checked where it is written
+        store.append("s", [Message.user("intruder")], owner="someone-else")
+    with pytest.raises(SessionNotFoundError):
+        store.append("s", [Message.user("anonymous")])
     loaded = store.load("s")
     assert loaded is not None
     assert [m.content for m in loaded.messages] == ["hi", "hello", "again"]
@@ -165,3 +171,99 @@ def test_agent_sessions_in_redis_survive_a_new_store(redis_url: str, unique_name
         "Who am I?",
     ]
     second.memory.store.delete("r1")
+
+
+def test_claim_is_atomic_one_of_many_wins(store: SessionStore) -> None:
+    claimers = 8
+    start = threading.Barrier(claimers)
+    owners: list[str | None] = []
+
+    def claim(i: int) -> None:
+        start.wait()
+        owners.append(store.claim("contested", f"user-{i}").owner)
+
+    threads = [threading.Thread(target=claim, args=(i,)) for i in range(claimers)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(owners) == claimers
+    assert len(set(owners)) == 1  # everyone saw the one winner
+    stored = store.load("contested")
+    assert stored is not None
+    assert stored.owner == owners[0]
+    assert stored.messages == ()
+
+
+async def test_async_claim_and_owner_checked_append(store: SessionStore) -> None:
+    claimed = await store.aclaim("mine", "ada")
+    assert claimed.owner == "ada"
+    assert (await store.aclaim("mine", "bob")).owner == "ada"
+    with pytest.raises(SessionNotFoundError):
+        await store.aappend("mine", [Message.user("bob was here")], owner="bob")
+    await store.aappend("mine", [Message.user("ada was here")], owner="ada")
+    loaded = await store.aload("mine")
+    assert loaded is not None
+    assert [m.content for m in loaded.messages] == ["ada was here"]
+
+
+def _gated_agent(store: SessionStore, gate: threading.Event, waiting: threading.Event) -> Agent:
+    """A model that holds the first caller's run (identity 'ada' or none) until the gate opens."""
+
+    def respond(request: ModelRequest) -> str:
+        who = request.context.identity if request.context else None
+        if who in ("ada", None):
+            waiting.set()
+            assert gate.wait(10), "the test never opened the gate"
+        return f"hello {who}"
+
+    return Agent(provider=ScriptedProvider(responder=respond), memory=ConversationMemory(store))
+
+
+def test_two_identities_starting_one_new_session_cannot_both_get_in(store: SessionStore) -> None:
+    """Ada's run is mid-model-call when Bob starts the same new id: Bob is refused."""
+    gate, waiting = threading.Event(), threading.Event()
+    agent = _gated_agent(store, gate, waiting)
+    ada = threading.Thread(
+        target=agent.run, args=("I am Ada",), kwargs={"session_id": "new", "identity": "ada"}
+    )
+    ada.start()
+    try:
+        assert waiting.wait(10)
+        with pytest.raises(SessionNotFoundError):
+            agent.run("I am Bob", session_id="new", identity="bob")
+    finally:
+        gate.set()
+        ada.join(10)
+    stored = store.load("new")
+    assert stored is not None
+    assert stored.owner == "ada"
+    assert [m.content for m in stored.messages] == ["I am Ada", "hello ada"]
+
+
+def test_owner_is_checked_again_when_the_turn_is_saved(store: SessionStore) -> None:
+    """An anonymous run starts on a free id; Ada claims and uses it meanwhile; the
+    anonymous turn is refused where it is written, not saved into Ada's session."""
+    gate, waiting = threading.Event(), threading.Event()
+    agent = _gated_agent(store, gate, waiting)
+    failures: list[BaseException] = []
+
+    def anonymous() -> None:
+        try:
+            agent.run("sneaky", session_id="shared")
+        except BaseException as exc:
+            failures.append(exc)
+
+    thread = threading.Thread(target=anonymous)
+    thread.start()
+    try:
+        assert waiting.wait(10)
+        fast = Agent(provider=ScriptedProvider(["hi Ada"]), memory=agent.memory)
+        fast.run("I am Ada", session_id="shared", identity="ada")
+    finally:
+        gate.set()
+        thread.join(10)
+    assert [type(e) for e in failures] == [SessionNotFoundError]
+    stored = store.load("shared")
+    assert stored is not None
+    assert [m.content for m in stored.messages] == ["I am Ada", "hi Ada"]
