@@ -80,14 +80,26 @@ class ToolExecutionError(SelectoolsError):
 
 
 class ProviderError(SelectoolsError):
-    """The model provider failed; `status_code` is the upstream HTTP status when known."""
+    """The model provider failed; `status_code` is the upstream HTTP status when known.
+
+    `detail` keeps the upstream's own error text for logs and Python callers; the
+    message (what web clients see) never includes it.
+    """
 
     default_status = 502
 
-    def __init__(self, message: str, *, provider: str = "", status_code: int | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        provider: str = "",
+        status_code: int | None = None,
+        detail: str | None = None,
+    ) -> None:
         super().__init__(message)
         self.provider = provider
         self.status_code = status_code
+        self.detail = detail
 
     @property
     def http_status(self) -> int:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
 import os
+import weakref
 from collections.abc import AsyncIterator, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -25,6 +28,8 @@ if TYPE_CHECKING:
 
 __all__ = ["OpenAIProvider"]
 
+logger = logging.getLogger("selectools.providers.openai")
+
 DEFAULT_MODEL = "gpt-4o-mini"
 
 
@@ -34,6 +39,13 @@ class OpenAIProvider:
     `base_url` points it at any OpenAI-compatible server, e.g. Ollama at
     `http://localhost:11434/v1`, LM Studio at `http://localhost:1234/v1`, or
     vLLM at `http://localhost:8000/v1`; such servers need no real API key.
+
+    Failures become `ProviderError`s whose messages are ours: the upstream's
+    own text (which can carry organisation ids or key suffixes) goes to the
+    `selectools.providers.openai` log and to `error.detail`, never into the
+    message a web client sees. An answer that is not a chat completion, or a
+    stream that ends before the model finished, is a `ProviderError` (502).
+    The async client is made per running event loop.
     """
 
     name = "openai"
@@ -57,7 +69,10 @@ class OpenAIProvider:
         self._max_retries = max_retries
         self._stream_usage = stream_usage
         self._client = client
-        self._async_client = async_client
+        self._async_client = async_client  # given by the caller: used on any loop
+        self._async_clients: weakref.WeakKeyDictionary[
+            asyncio.AbstractEventLoop, openai.AsyncOpenAI
+        ] = weakref.WeakKeyDictionary()
         # Prices are looked up by vendor only when we talk to OpenAI itself.
         self._price_provider = "openai" if self.base_url is None else None
 
@@ -89,13 +104,18 @@ class OpenAIProvider:
 
     @property
     def async_client(self) -> openai.AsyncOpenAI:
-        if self._async_client is None:
+        """This event loop's client: one made in an earlier `asyncio.run` dies with its loop."""
+        if self._async_client is not None:
+            return self._async_client
+        loop = asyncio.get_running_loop()
+        made = self._async_clients.get(loop)
+        if made is None:
             sdk = require("openai", extra="openai", feature="OpenAIProvider")
             try:
-                self._async_client = sdk.AsyncOpenAI(**self._client_kwargs())
+                made = self._async_clients[loop] = sdk.AsyncOpenAI(**self._client_kwargs())
             except sdk.OpenAIError as exc:
                 raise ProviderAuthError(_no_key_message(exc), provider=self.name) from None
-        return self._async_client
+        return made
 
     # -- the four calls --
 
@@ -173,6 +193,9 @@ class OpenAIProvider:
         return Usage(input_tokens=prompt, output_tokens=completion, requests=1, cost_usd=cost)
 
     def _response(self, raw: Any) -> ModelResponse:
+        if not hasattr(raw, "choices"):  # the SDK hands back text it could not parse
+            logger.warning("model server sent a non-JSON answer: %.500r", raw)
+            raise self._unreadable()
         if not raw.choices:
             raise ProviderError(
                 f"The model server returned no choices for model '{self.model}'.",
@@ -197,6 +220,17 @@ class OpenAIProvider:
         )
 
     def _finish(self, assembler: _StreamAssembler) -> ModelResponse:
+        if assembler.finish_reason is None:  # no events, or cut off mid-answer
+            logger.warning(
+                "model server stream ended after %d chunks without a finish_reason",
+                assembler.chunks,
+            )
+            raise ProviderError(
+                f"The model server's stream ended before the answer was complete "
+                f"({self.name}, model '{self.model}'). Retry; if it persists, check the "
+                f"server or a proxy in between.",
+                provider=self.name,
+            )
         return ModelResponse(
             message=assembler.message(),
             usage=self._usage(
@@ -209,6 +243,15 @@ class OpenAIProvider:
     def _translate(self, exc: Exception) -> Exception:
         return translate_openai_error(exc, provider=self.name, model=self.model)
 
+    def _unreadable(self) -> ProviderError:
+        return ProviderError(
+            f"The model server sent an answer that is not a chat completion ({self.name}, "
+            f"model '{self.model}'). Check base_url: it must point at an OpenAI-compatible "
+            f"API, not a web page or a proxy's error page.",
+            provider=self.name,
+            status_code=200,
+        )
+
 
 class _StreamAssembler:
     """Rebuild text and tool calls from deltas; calls arrive interleaved by `index`."""
@@ -220,8 +263,10 @@ class _StreamAssembler:
         self.finish_reason: str | None = None
         self.prompt_tokens = 0
         self.completion_tokens = 0
+        self.chunks = 0
 
     def add(self, chunk: Any) -> str:
+        self.chunks += 1
         if chunk.model:
             self.model = chunk.model
         if chunk.usage:
@@ -260,50 +305,83 @@ class _StreamAssembler:
 
 
 def translate_openai_error(exc: Exception, *, provider: str, model: str) -> Exception:
-    """Map an `openai` SDK exception to a selectools ProviderError (others pass through)."""
+    """Map what the `openai` SDK raised to a selectools ProviderError with our own message.
+
+    The upstream's text is logged and kept in `error.detail`, never put in the
+    message (web adapters send messages to clients).
+    """
     import openai
 
     if not isinstance(exc, openai.OpenAIError):
+        if isinstance(exc, ValueError | TypeError | AttributeError | KeyError):
+            logger.warning("model server answer could not be read (%s): %s", provider, exc)
+            return _with_detail(
+                ProviderError(
+                    f"The model server sent an answer that could not be read ({provider}, "
+                    f"model '{model}'). Check base_url and the server's logs.",
+                    provider=provider,
+                ),
+                str(exc),
+            )
         return exc
     status = getattr(exc, "status_code", None)
     detail = _error_detail(exc)
+    logger.warning("model server error (%s, HTTP %s): %s", provider, status, detail)
+    error: ProviderError
     if isinstance(exc, openai.APITimeoutError):
-        return ProviderTimeoutError(
+        error = ProviderTimeoutError(
             f"The model server did not answer in time ({provider}, model '{model}'). "
             f"Retry, or raise the provider's timeout.",
             provider=provider,
         )
-    if isinstance(exc, openai.APIConnectionError):
-        return ProviderConnectionError(
-            f"Could not reach the model server ({provider}): {detail}. Check base_url and "
-            f"that the server is running.",
+    elif isinstance(exc, openai.APIConnectionError):
+        error = ProviderConnectionError(
+            f"Could not reach the model server ({provider}). Check base_url and that the "
+            f"server is running.",
             provider=provider,
         )
-    if isinstance(exc, openai.AuthenticationError | openai.PermissionDeniedError):
-        return ProviderAuthError(
-            f"The model server rejected the API key (HTTP {status}): {detail}. "
+    elif isinstance(exc, openai.AuthenticationError | openai.PermissionDeniedError):
+        error = ProviderAuthError(
+            f"The model server rejected the API key (HTTP {status}). "
             f"Check OPENAI_API_KEY or the api_key argument.",
             provider=provider,
             status_code=status,
         )
-    if isinstance(exc, openai.RateLimitError):
-        return RateLimitError(
-            f"The model server is rate limiting requests (HTTP 429): {detail}. "
-            f"Retry after a pause.",
+    elif isinstance(exc, openai.RateLimitError):
+        error = RateLimitError(
+            "The model server is rate limiting requests (HTTP 429). Retry after a pause.",
             provider=provider,
             retry_after=_retry_after(exc),
         )
-    code = getattr(exc, "code", None)
-    if code == "context_length_exceeded" or "context length" in detail.lower():
-        return ContextLengthError(
-            f"The conversation is too long for model '{model}': {detail}. Shorten the input "
+    elif getattr(exc, "code", None) == "context_length_exceeded" or (
+        "context length" in detail.lower()
+    ):
+        error = ContextLengthError(
+            f"The conversation is too long for model '{model}'. Shorten the input "
             f"or use ConversationMemory(max_tokens=...) to trim history.",
             provider=provider,
             status_code=status,
         )
-    return ProviderError(
-        f"The model server failed (HTTP {status}): {detail}.", provider=provider, status_code=status
-    )
+    elif isinstance(exc, openai.APIResponseValidationError):
+        error = ProviderError(
+            f"The model server sent an answer that is not a chat completion ({provider}, "
+            f"model '{model}'). Check base_url.",
+            provider=provider,
+            status_code=status,
+        )
+    else:
+        error = ProviderError(
+            f"The model server failed (HTTP {status}) for model '{model}'. Retry, or check "
+            f"the server's status.",
+            provider=provider,
+            status_code=status,
+        )
+    return _with_detail(error, detail)
+
+
+def _with_detail(error: ProviderError, detail: str) -> ProviderError:
+    error.detail = detail
+    return error
 
 
 def _error_detail(exc: Exception) -> str:

@@ -101,12 +101,13 @@ def test_broken_json_from_the_model_goes_back_as_a_tool_error(
         (401, {"message": "Incorrect API key provided"}, {}, ProviderAuthError, "rejected"),
         (429, {"message": "Slow down"}, {"retry-after": "7"}, RateLimitError, "rate limiting"),
         (500, {"message": "upstream exploded"}, {}, ProviderError, "HTTP 500"),
+        (400, {"message": "Unrecognized request argument"}, {}, ProviderError, "HTTP 400"),
         (
             400,
             {"message": "maximum context length is 8192", "code": "context_length_exceeded"},
             {},
             ContextLengthError,
-            "too long",
+            "too long for model",
         ),
     ],
 )
@@ -134,7 +135,8 @@ async def test_server_errors_are_translated(
     with pytest.raises(expected) as info:
         await attempt()
     assert fragment in str(info.value)
-    assert error["message"] in str(info.value)
+    assert error["message"] not in str(info.value)  # clients see our words, not upstream text
+    assert info.value.detail == error["message"]  # type: ignore[attr-defined]
     if isinstance(info.value, RateLimitError):
         assert info.value.retry_after == 7.0
 
@@ -197,3 +199,50 @@ async def test_abandoned_stream_closes_the_upstream_response(
             break
         await asyncio.sleep(0.01)
     assert openai_server.disconnects == 1
+
+
+@pytest.mark.parametrize("fault", ["not_json", "empty_stream", "cut_stream"])
+@pytest.mark.parametrize("mode", ["sync", "async", "sync-stream", "async-stream"])
+async def test_unreadable_or_incomplete_answers_are_provider_errors(
+    openai_server: FakeOpenAIServer, fault: str, mode: str
+) -> None:
+    """A proxy's HTML page with status 200, a stream with no events or cut mid-answer: each
+    is a ProviderError (502), never a bare exception or an empty 'successful' answer."""
+    openai_server.add(FakeReply(fault=fault))  # type: ignore[arg-type]
+    agent = make_agent(openai_server)
+    with pytest.raises(ProviderError) as info:
+        if mode == "sync":
+            agent.run("go")
+        elif mode == "async":
+            await agent.arun("go")
+        elif mode == "sync-stream":
+            list(agent.stream("go"))
+        else:
+            [e async for e in agent.astream("go")]
+    assert info.value.http_status == 502
+    assert "model server" in str(info.value)
+
+
+async def test_upstream_error_text_reaches_the_log_not_the_message(
+    openai_server: FakeOpenAIServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    secret = "Incorrect API key provided: sk-proj-****abcd. Organization org-SECRET123."
+    openai_server.add(FakeReply(status=401, error={"message": secret}))
+    with caplog.at_level("WARNING", logger="selectools.providers.openai"):
+        with pytest.raises(ProviderAuthError) as info:
+            await make_agent(openai_server).arun("go")
+    assert "org-SECRET123" not in str(info.value)
+    assert "abcd" not in str(info.value)
+    assert "org-SECRET123" in caplog.text
+
+
+def test_async_runs_in_one_fresh_event_loop_after_another(
+    openai_server: FakeOpenAIServer,
+) -> None:
+    """`asyncio.run` per job (scripts, CLIs, Celery, per-test loops): the client is per loop."""
+    import asyncio
+
+    openai_server.add(*(FakeReply(text=f"answer {i}") for i in range(3)))
+    agent = make_agent(openai_server)
+    answers = [asyncio.run(agent.arun("go")).text for _ in range(3)]
+    assert answers == ["answer 0", "answer 1", "answer 2"]

@@ -8,14 +8,21 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Literal
 
 
 @dataclass
 class FakeReply:
-    """What the server answers next: text, tool calls, or an HTTP error."""
+    """What the server answers next: text, tool calls, an HTTP error, or a fault.
+
+    Faults (`fault=`): "hang" accepts the request and never answers (until the
+    server stops); "not_json" answers 200 with an HTML page; "empty_stream"
+    answers a stream with no events; "cut_stream" sends a few text chunks and
+    closes the connection mid-answer.
+    """
 
     text: str | None = None
+    fault: Literal["hang", "not_json", "empty_stream", "cut_stream"] | None = None
     tool_calls: list[tuple[str, dict[str, Any] | str]] = field(default_factory=list)
     status: int = 200
     error: dict[str, Any] | None = None
@@ -30,6 +37,8 @@ class FakeOpenAIServer:
         self.replies: list[FakeReply] = []
         self.requests: list[dict[str, Any]] = []
         self.disconnects = 0
+        self.released = threading.Event()  # set on stop: hanging requests give up
+        self.hanging = threading.Semaphore(0)  # released once per request that hangs
         self._lock = threading.Lock()
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
         self._httpd.daemon_threads = True
@@ -47,6 +56,7 @@ class FakeOpenAIServer:
         return self
 
     def stop(self) -> None:
+        self.released.set()
         self._httpd.shutdown()
         self._httpd.server_close()
 
@@ -153,6 +163,9 @@ def _handler_for(server: FakeOpenAIServer) -> type[BaseHTTPRequestHandler]:
             body["_authorization"] = self.headers.get("authorization")
             reply = server.next_reply(body)
             model = body.get("model", "fake-model")
+            if reply.fault is not None:
+                self._fault(reply, model)
+                return
             if reply.status != 200:
                 payload = {"error": reply.error or {"message": "error", "type": "error"}}
                 self._send_json(reply.status, payload, reply.headers)
@@ -162,6 +175,33 @@ def _handler_for(server: FakeOpenAIServer) -> type[BaseHTTPRequestHandler]:
                 self._send_stream(stream_chunks(reply, model, include_usage), reply.chunk_delay)
             else:
                 self._send_json(200, completion(reply, model), {})
+
+        def _fault(self, reply: FakeReply, model: str) -> None:
+            if reply.fault == "hang":
+                server.hanging.release()
+                server.released.wait(120)
+                self.close_connection = True
+                return
+            if reply.fault == "not_json":
+                page = b"<html><body>502 Bad Gateway (proxy)</body></html>"
+                self.send_response(200)
+                self.send_header("content-type", "application/json")
+                self.send_header("content-length", str(len(page)))
+                self.end_headers()
+                self.wfile.write(page)
+                return
+            self.send_response(200)
+            self.send_header("content-type", "text/event-stream")
+            self.send_header("connection", "close")
+            self.end_headers()
+            if reply.fault == "cut_stream":
+                pieces = list(stream_chunks(FakeReply(text=reply.text or "cut off"), model, False))
+                for item in pieces[:2]:  # the role chunk and one word, then nothing
+                    self.wfile.write(f"data: {json.dumps(item)}\n\n".encode())
+            else:
+                self.wfile.write(b"data: [DONE]\n\n")
+            self.wfile.flush()
+            self.close_connection = True
 
         def _send_json(self, status: int, payload: Any, headers: dict[str, str]) -> None:
             data = json.dumps(payload).encode()
