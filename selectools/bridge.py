@@ -38,6 +38,7 @@ _loop: asyncio.AbstractEventLoop | None = None
 _tool_executor: concurrent.futures.ThreadPoolExecutor | None = None
 
 TOOL_THREADS = 64
+CANCEL_GRACE = 5.0  # seconds a cancelled coroutine gets to finish its cleanup
 
 
 def _background_loop() -> asyncio.AbstractEventLoop:
@@ -89,8 +90,10 @@ def run_coroutine_sync(coro: Coroutine[Any, Any, T], timeout: float | None = Non
     try:
         return done.result(timeout)
     except BaseException:
-        # Timed out or interrupted: stop the coroutine instead of leaving it running.
+        # Timed out or interrupted: stop the coroutine instead of leaving it running, and
+        # wait (briefly) until it has stopped, so whatever it was iterating can be closed.
         loop.call_soon_threadsafe(lambda: [t.cancel() for t in task_box])
+        concurrent.futures.wait([done], timeout=CANCEL_GRACE)
         raise
 
 

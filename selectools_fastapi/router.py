@@ -53,6 +53,7 @@ _SSE: dict[int | str, dict[str, Any]] = {
     200: {"content": {"text/event-stream": {}}, "description": "Server-Sent Events"}
 }
 _ANONYMOUS = Caller()
+_SESSION = "/sessions/{session_id:path}"  # any text reaches the handler: odd ids get 422
 
 
 class AgentRouter(APIRouter):
@@ -112,7 +113,7 @@ class AgentRouter(APIRouter):
             """The tools' names, descriptions and JSON Schemas."""
             return _send(handlers.tools(await get_agent(request)))
 
-        @self.get("/sessions/{session_id}", response_model=wire.SessionResponse, responses=_ERRORS)
+        @self.get(_SESSION, response_model=wire.SessionResponse, responses=_ERRORS)
         async def read_session(
             request: Request, session_id: SessionPath, caller: Caller = who
         ) -> Response:
@@ -120,7 +121,7 @@ class AgentRouter(APIRouter):
             agent = await get_agent(request)
             return _send(await handlers.read_session(agent, session_id, caller))
 
-        @self.delete("/sessions/{session_id}", status_code=204, responses=_ERRORS)
+        @self.delete(_SESSION, status_code=204, responses=_ERRORS)
         async def clear_session(
             request: Request, session_id: SessionPath, caller: Caller = who
         ) -> Response:

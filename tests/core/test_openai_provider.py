@@ -210,7 +210,8 @@ async def test_unreadable_or_incomplete_answers_are_provider_errors(
     is a ProviderError (502), never a bare exception or an empty 'successful' answer."""
     openai_server.add(FakeReply(fault=fault))  # type: ignore[arg-type]
     agent = make_agent(openai_server)
-    with pytest.raises(ProviderError) as info:
+
+    async def attempt() -> None:
         if mode == "sync":
             agent.run("go")
         elif mode == "async":
@@ -219,6 +220,9 @@ async def test_unreadable_or_incomplete_answers_are_provider_errors(
             list(agent.stream("go"))
         else:
             [e async for e in agent.astream("go")]
+
+    with pytest.raises(ProviderError) as info:
+        await attempt()
     assert info.value.http_status == 502
     assert "model server" in str(info.value)
 
@@ -228,9 +232,11 @@ async def test_upstream_error_text_reaches_the_log_not_the_message(
 ) -> None:
     secret = "Incorrect API key provided: sk-proj-****abcd. Organization org-SECRET123."
     openai_server.add(FakeReply(status=401, error={"message": secret}))
-    with caplog.at_level("WARNING", logger="selectools.providers.openai"):
-        with pytest.raises(ProviderAuthError) as info:
-            await make_agent(openai_server).arun("go")
+    with (
+        caplog.at_level("WARNING", logger="selectools.providers.openai"),
+        pytest.raises(ProviderAuthError) as info,
+    ):
+        await make_agent(openai_server).arun("go")
     assert "org-SECRET123" not in str(info.value)
     assert "abcd" not in str(info.value)
     assert "org-SECRET123" in caplog.text
