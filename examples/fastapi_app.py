@@ -10,13 +10,17 @@ from __future__ import annotations
 import hmac
 import os
 import sys
+from http import HTTPStatus
 from pathlib import Path
 
-from fastapi import Depends, FastAPI, Header, HTTPException
+from fastapi import Depends, FastAPI, Header, HTTPException, Request
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 sys.path.insert(0, str(Path(__file__).parent))
 from demo_shop import api_key, build_agent, get_order
 
+from selectools.serving import error_body
 from selectools_fastapi import AgentRouter
 
 
@@ -32,6 +36,14 @@ def require_api_key(
 
 
 app = FastAPI(title="Acme Shop")
+
+
+@app.exception_handler(StarletteHTTPException)
+async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    """The app's own errors (401, 404) in the same `{"error": {"type", "message"}}` shape."""
+    kind = HTTPStatus(exc.status_code).phrase.lower().replace(" ", "_")
+    body = error_body(kind, str(exc.detail))
+    return JSONResponse(body, status_code=exc.status_code, headers=exc.headers)
 
 
 @app.get("/")

@@ -11,11 +11,13 @@ import hmac
 import sys
 from pathlib import Path
 
-from flask import Flask, abort, g, request
+from flask import Flask, abort, g, jsonify, request
+from werkzeug.exceptions import HTTPException
 
 sys.path.insert(0, str(Path(__file__).parent))
 from demo_shop import api_key, build_agent, get_order
 
+from selectools.serving import error_body
 from selectools_flask import Selectools
 
 selectools = Selectools(agent=build_agent(), identity=lambda: g.user)
@@ -46,6 +48,12 @@ def create_app() -> Flask:
             return get_order(order_id)
         except LookupError as exc:
             abort(404, str(exc))
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException) -> tuple[object, int]:
+        """The app's own errors (401, 404) in the same `{"error": {"type", "message"}}` shape."""
+        kind = (exc.name or "error").lower().replace(" ", "_")
+        return jsonify(error_body(kind, exc.description or kind)), exc.code or 500
 
     selectools.init_app(app)
     return app

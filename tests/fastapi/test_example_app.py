@@ -40,6 +40,10 @@ def test_demo_app_answers_with_the_offline_model(
         "/agent/invoke", json={"input": "x"}, headers={"Authorization": "Bearer nope"}
     )
     assert wrong.status_code == 401
+    assert wrong.json()["error"]["type"] == "unauthorized"  # the documented shape, not "detail"
+    assert "X-API-Key" in wrong.json()["error"]["message"]
+    missing = client.get("/orders/9999", headers={"X-API-Key": "demo-key"})
+    assert (missing.status_code, missing.json()["error"]["type"]) == (404, "not_found")
     for headers in ({"Authorization": "Bearer demo-key"}, {"X-API-Key": "demo-key"}):
         answer = client.post(
             "/agent/invoke", json={"input": "Where is order 1002?"}, headers=headers

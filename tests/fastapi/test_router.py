@@ -135,7 +135,9 @@ def test_client_disconnect_policy(policy: str) -> None:
                     break  # leave mid-run: closing the stream drops the connection
         if policy == "stop":
             assert signals.cancelled.wait(10), "the run kept going after its client left"
-            assert agent.memory.store.load("dc-stop") is None  # a stopped run saves nothing
+            stopped = agent.memory.store.load("dc-stop")  # claimed by its owner at the start,
+            assert stopped is not None  # but a stopped run saves no messages
+            assert stopped.messages == ()
         else:
             signals.gate.set()
             assert signals.finished.wait(10), "the run did not finish in the background"
