@@ -1,13 +1,20 @@
-"""The app the web benchmark serves: the agent router beside plain routes doing the same work."""
+"""The app the web benchmark serves: the agent router beside bare routes doing the same work.
+
+Every request gets its own scripted conversation: the model's answer depends
+only on that request's messages ("weather ..." asks for the tool once, then
+answers; anything else is answered at once), so concurrent requests never
+consume each other's steps.
+"""
 
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterator
 
-from fastapi import FastAPI
-from fastapi.responses import StreamingResponse
+from fastapi import FastAPI, Request
+from fastapi.responses import Response, StreamingResponse
 
-from selectools import Agent, Message, ModelRequest, ScriptedProvider, call, tool
+from selectools import Agent, Message, ModelRequest, Reply, ScriptedProvider, call, tool
 from selectools_fastapi import AgentRouter
 
 
@@ -16,20 +23,32 @@ def get_weather(city: str) -> str:
     return f"sunny in {city}"
 
 
-def script() -> ScriptedProvider:
-    return ScriptedProvider([call("get_weather", city="Paris"), "It is sunny."], cycle=True)
+def respond(request: ModelRequest) -> Reply | str:
+    """One conversation per request: decided by that request's own messages."""
+    last = request.messages[-1]
+    if last.role == "tool":
+        return f"It is {last.content}."
+    prompt = last.content or ""
+    if prompt.startswith("weather "):
+        return Reply(calls=(call("get_weather", city=prompt.removeprefix("weather ")),))
+    return f"You said: {prompt}"
+
+
+def scripted() -> ScriptedProvider:
+    return ScriptedProvider(responder=respond)
 
 
 SCHEMAS = (tool(get_weather).schema(),)
-plain_provider = script()
+bare_provider = scripted()
 app = FastAPI()
-app.include_router(AgentRouter(Agent([get_weather], script())), prefix="/agent")
+app.include_router(AgentRouter(Agent([get_weather], scripted())), prefix="/agent")
 
 
 async def hand_loop(prompt: str) -> str:
+    """The same model calls and tool call, written by hand."""
     messages = [Message.user(prompt)]
     while True:
-        response = await plain_provider.acomplete(ModelRequest(tuple(messages), SCHEMAS))
+        response = await bare_provider.acomplete(ModelRequest(tuple(messages), SCHEMAS))
         messages.append(response.message)
         if not response.message.tool_calls:
             return response.message.content or ""
@@ -41,7 +60,7 @@ async def hand_loop(prompt: str) -> str:
 def hand_loop_sync(prompt: str) -> str:
     messages = [Message.user(prompt)]
     while True:
-        response = plain_provider.complete(ModelRequest(tuple(messages), SCHEMAS))
+        response = bare_provider.complete(ModelRequest(tuple(messages), SCHEMAS))
         messages.append(response.message)
         if not response.message.tool_calls:
             return response.message.content or ""
@@ -51,13 +70,17 @@ def hand_loop_sync(prompt: str) -> str:
 
 
 @app.post("/plain/invoke")
-async def plain_invoke(body: dict[str, str]) -> dict[str, str]:
-    return {"output": await hand_loop(body["input"])}
+async def plain_invoke(request: Request) -> Response:
+    body = json.loads(await request.body())
+    text = await hand_loop(body["input"])
+    return Response(json.dumps({"output": text}), media_type="application/json")
 
 
 @app.post("/plain/stream")
-async def plain_stream(body: dict[str, str]) -> StreamingResponse:
-    async def frames():  # type: ignore[no-untyped-def]
+async def plain_stream(request: Request) -> StreamingResponse:
+    body = json.loads(await request.body())
+
+    async def frames() -> AsyncIterator[str]:
         yield "event: run_started\ndata: {}\n\n"
         text = await hand_loop(body["input"])
         yield f"event: run_finished\ndata: {json.dumps({'output': text})}\n\n"

@@ -1,29 +1,29 @@
-"""The Flask app the web benchmark serves: the extension beside plain views doing the same work."""
+"""The Flask app the web benchmark serves: the extension beside bare views doing the same work."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from typing import Any
 
 from flask import Flask, Response, request
-from web_app import get_weather, hand_loop_sync, script
+from web_app import get_weather, hand_loop_sync, scripted
 
 from selectools import Agent
 from selectools_flask import Selectools
 
 app = Flask(__name__)
-Selectools(app, agent=Agent([get_weather], script()))
+Selectools(app, agent=Agent([get_weather], scripted()))
 
 
 @app.post("/plain/invoke")
-def plain_invoke() -> dict[str, Any]:
-    return {"output": hand_loop_sync(request.get_json()["input"])}
+def plain_invoke() -> Response:
+    text = hand_loop_sync(json.loads(request.get_data())["input"])
+    return Response(json.dumps({"output": text}), mimetype="application/json")
 
 
 @app.post("/plain/stream")
 def plain_stream() -> Response:
-    prompt = request.get_json()["input"]
+    prompt = json.loads(request.get_data())["input"]
 
     def frames() -> Iterator[str]:
         yield "event: run_started\ndata: {}\n\n"

@@ -1,25 +1,38 @@
-"""Requests per second and latency of /agent/invoke, and time to first SSE event of
-/agent/stream, against plain routes doing the same model calls: FastAPI through
-uvicorn and Flask through gunicorn, each a real server in a separate process.
+"""Requests per second of /agent/invoke against a bare route making the same model calls,
+driven by `wrk` (a load generator in its own process, 32 connections), and the time to
+the first SSE event of /agent/stream against a bare generator. FastAPI runs under
+uvicorn, Flask under gunicorn, each a real server in its own process.
 
+Needs `wrk` (Debian/Ubuntu: `apt-get install wrk`).
 Run: `python benchmarks/web_overhead.py` (or as part of `python benchmarks/run.py`).
+Env: BENCH_SECONDS (per wrk run, default 5), BENCH_ROUNDS (alternating runs, default 3).
 """
 
 from __future__ import annotations
 
-import asyncio
+import json
 import os
+import re
+import shutil
 import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 import httpx
 
-REQUESTS = int(os.environ.get("BENCH_REQUESTS", "1500"))
-CONCURRENCY = 16
+SECONDS = int(os.environ.get("BENCH_SECONDS", "5"))
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
+CONNECTIONS = 32
+HERE = Path(__file__).resolve().parent
+
+CASES = {
+    "no tool call": {"input": "hello there"},
+    "one tool call": {"input": "weather Paris"},
+}
 
 
 def free_port() -> int:
@@ -29,67 +42,71 @@ def free_port() -> int:
         return port
 
 
-async def load(client: httpx.AsyncClient, path: str) -> tuple[float, list[float]]:
-    latencies: list[float] = []
-    queue: asyncio.Queue[int] = asyncio.Queue()
-    for i in range(REQUESTS):
-        queue.put_nowait(i)
+def wrk(url: str, body: dict[str, str]) -> float:
+    """Requests/s over SECONDS; every answer must be a 2xx."""
+    if shutil.which("wrk") is None:
+        raise SystemExit("The web benchmark needs wrk: apt-get install wrk")
+    script = (
+        'wrk.method = "POST"\n'
+        f"wrk.body = {json.dumps(json.dumps(body))}\n"
+        'wrk.headers["Content-Type"] = "application/json"\n'
+    )
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as handle:
+        handle.write(script)
+    try:
+        out = subprocess.run(
+            ["wrk", "-t1", f"-c{CONNECTIONS}", f"-d{SECONDS}s", "-s", handle.name, url],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+    finally:
+        os.unlink(handle.name)
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    if errors or "Socket errors" in out:
+        raise RuntimeError(f"wrk saw failed requests at {url}:\n{out}")
+    found = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    assert found, out
+    return float(found.group(1))
 
-    async def worker() -> None:
-        while not queue.empty():
-            queue.get_nowait()
-            start = time.perf_counter()
-            response = await client.post(path, json={"input": "Weather in Paris?"})
-            response.raise_for_status()
-            latencies.append(time.perf_counter() - start)
 
-    start = time.perf_counter()
-    await asyncio.gather(*(worker() for _ in range(CONCURRENCY)))
-    return REQUESTS / (time.perf_counter() - start), latencies
-
-
-async def first_event(client: httpx.AsyncClient, path: str, runs: int = 200) -> float:
+def first_event(url: str, runs: int = 300) -> float:
+    """Median seconds from sending the request to the first `event:` line (read to the end)."""
     samples = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        async with client.stream("POST", path, json={"input": "Weather in Paris?"}) as response:
+    with httpx.Client(timeout=30) as client:
+        for _ in range(runs):
+            start = time.perf_counter()
             first = None
-            async for line in response.aiter_lines():  # read to the end: the run completes
-                if first is None and line.startswith("event: "):
-                    first = time.perf_counter() - start
+            with client.stream("POST", url, json=CASES["one tool call"]) as response:
+                for line in response.iter_lines():
+                    if first is None and line.startswith("event: "):
+                        first = time.perf_counter() - start
             assert first is not None
             samples.append(first)
     return statistics.median(samples)
 
 
-def pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
-
-
-async def measure(base: str, label: str = "FastAPI") -> list[str]:
+def measure(base: str, label: str) -> list[str]:
     rows = []
-    async with httpx.AsyncClient(base_url=base, timeout=30) as client:
-        await load(client, "/plain/invoke")  # warm up both
-        await load(client, "/agent/invoke")
-        plain_rps, plain_lat = await load(client, "/plain/invoke")
-        agent_rps, agent_lat = await load(client, "/agent/invoke")
+    for case, body in CASES.items():
+        wrk(f"{base}/plain/invoke", body)  # warm up both
+        wrk(f"{base}/agent/invoke", body)
+        plain, agent = [], []
+        for _ in range(ROUNDS):  # alternate, so drift on a shared machine hits both
+            plain.append(wrk(f"{base}/plain/invoke", body))
+            agent.append(wrk(f"{base}/agent/invoke", body))
+        mine, floor = statistics.median(agent), statistics.median(plain)
+        ratio = mine / floor
         rows.append(
-            f"| {label} `/invoke` req/s | {agent_rps:.0f} | {plain_rps:.0f} | "
-            f"{agent_rps / plain_rps:.2f}x |"
+            f"| {label} `/invoke`, {case} (req/s) | {mine:.0f} | {floor:.0f} | {ratio:.2f}x |"
         )
-        for q, q_label in ((0.5, "p50"), (0.99, "p99")):
-            mine, floor = pct(agent_lat, q), pct(plain_lat, q)
-            rows.append(
-                f"| {label} `/invoke` {q_label} latency | {mine:.1f} ms | {floor:.1f} ms | "
-                f"{mine / floor:.2f}x |"
-            )
-        plain_ttfe = await first_event(client, "/plain/stream")
-        agent_ttfe = await first_event(client, "/agent/stream")
-        rows.append(
-            f"| {label} `/stream` time to first event | {agent_ttfe * 1000:.1f} ms | "
-            f"{plain_ttfe * 1000:.1f} ms | {agent_ttfe / plain_ttfe:.2f}x |"
-        )
+    first_event(f"{base}/agent/stream", 30)
+    bare = first_event(f"{base}/plain/stream")
+    ours = first_event(f"{base}/agent/stream")
+    rows.append(
+        f"| {label} `/stream` first event | {ours * 1000:.2f} ms | {bare * 1000:.2f} ms | "
+        f"+{(ours - bare) * 1000:.2f} ms |"
+    )
     return rows
 
 
@@ -102,6 +119,7 @@ SERVERS = {
         "{port}",
         "--log-level",
         "warning",
+        "--no-access-log",
     ],
     "Flask (gunicorn, 8 threads)": [
         "-m",
@@ -120,7 +138,7 @@ SERVERS = {
 def serve_and_measure(label: str, args: list[str]) -> list[str]:
     port = free_port()
     command = [sys.executable, *(a.format(port=port) for a in args)]
-    server = subprocess.Popen(command, cwd=Path(__file__).resolve().parent)
+    server = subprocess.Popen(command, cwd=HERE)
     try:
         deadline = time.monotonic() + 30
         while True:
@@ -131,7 +149,7 @@ def serve_and_measure(label: str, args: list[str]) -> list[str]:
                 if time.monotonic() > deadline:
                     raise
                 time.sleep(0.1)
-        return asyncio.run(measure(f"http://127.0.0.1:{port}", label))
+        return measure(f"http://127.0.0.1:{port}", label)
     finally:
         server.terminate()
         server.wait(10)
@@ -139,9 +157,9 @@ def serve_and_measure(label: str, args: list[str]) -> list[str]:
 
 def table() -> str:
     rows = [row for label, args in SERVERS.items() for row in serve_and_measure(label, args)]
-    header = f"case ({REQUESTS} requests, {CONCURRENCY} concurrent)"
+    header = f"case (wrk, {CONNECTIONS} connections, median of {ROUNDS} x {SECONDS} s)"
     return "\n".join(
-        [f"| {header} | selectools | plain route | ratio |", "|---|---|---|---|", *rows]
+        [f"| {header} | selectools | bare route | ratio |", "|---|---|---|---|", *rows]
     )
 
 
