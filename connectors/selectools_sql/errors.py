@@ -1,13 +1,25 @@
-"""Errors the SQL tools raise; the agent shows their messages to the model."""
+"""Errors the SQL tools raise; the agent hands their messages to the model as written."""
 
 from __future__ import annotations
 
-from selectools import SelectoolsError
+from selectools.tools.toolkit import RefusedError, UpstreamError
+
+__all__ = ["PrivilegedRoleError", "QueryFailedError", "QueryRefusedError"]
 
 
-class QueryRefusedError(SelectoolsError):
-    """The statement is not allowed here (not read-only, an unlisted table, ...)."""
+class QueryRefusedError(RefusedError):
+    """The statement is not allowed here: not read-only, an unlisted table or function, ..."""
 
 
-class QueryFailedError(SelectoolsError):
-    """The database rejected or aborted the statement; the message is the database's."""
+class QueryFailedError(UpstreamError):
+    """The database rejected or stopped the statement; the message says why and what to try."""
+
+
+class PrivilegedRoleError(RefusedError):
+    """The toolkit would connect as a role that can do more than it should (raised at setup).
+
+    A superuser, a replication role or one with write privileges on the tables
+    the model reads turns every gap in the other layers into a write. Connect
+    as a reader role (`SQLToolkit.create_reader_role_sql`), or pass
+    `allow_privileged_role=True` to accept the risk explicitly.
+    """

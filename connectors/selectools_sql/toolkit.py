@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 from typing import Any
 
 import sqlalchemy as sa
@@ -10,34 +10,46 @@ from sqlalchemy.engine import Engine
 
 from selectools import Tool
 from selectools.tools import method_tool
+from selectools.tools.toolkit import Toolkit
 
-from .errors import QueryRefusedError
-from .guard import check_read_only, check_write
-from .sandbox import Fetched, execute_write, fetch_read_only
+from . import roles
+from .errors import PrivilegedRoleError, QueryRefusedError
+from .guard import check_read_only, check_write, normalize_table_names
+from .results import Fetched, tool_result
+from .sandbox import DEFAULT_MAX_VALUE_BYTES, execute_write, fetch_read_only
 
 __all__ = ["SQLToolkit"]
 
 _DIALECTS = {"postgresql": "postgres", "sqlite": "sqlite", "mysql": "mysql", "mssql": "tsql"}
+_ENFORCING_DIALECTS = frozenset({"sqlite", "postgresql"})
 
 
-class SQLToolkit:
+class SQLToolkit(Toolkit):
     """Tools over one database, bound at construction: the model never picks the database.
 
-    Read-only by default, enforced three times: the statement is parsed and
-    classified (sqlglot), the database refuses writes by itself, and a statement
-    timeout stops slow queries. Results are capped by rows and characters and the
-    model is told when they were cut. The strongest layer is yours to add: connect
-    with a database role that can only SELECT.
+    Read-only by default, enforced in layers: the statement is parsed and
+    checked (one query, allowlisted functions, listed tables); the database
+    refuses writes itself (SQLite authorizer, PostgreSQL read-only
+    transaction) and stops slow statements; on PostgreSQL the toolkit refuses
+    to connect as a role that could write or reach files. Results are capped
+    by rows and characters, cut in the query, and the model is told when.
 
     Args:
-        engine_or_url: a SQLAlchemy Engine or URL.
-        include_tables: the only tables the tools may see and read.
+        engine_or_url: a SQLAlchemy Engine or URL (an engine made from a URL is
+            disposed by `close()`).
+        include_tables: the only tables the tools may see and read, as written
+            in SQL (`orders`, `"Orders"`, `sales.orders`).
         max_rows: rows returned by one query at most.
-        max_chars: characters of one result at most; max_cell_chars per cell.
+        max_chars: characters of one result's rows at most; max_cell_chars per value.
+        max_value_bytes: the largest string or blob SQLite may build or read
+            while a query runs (memory follows this, not the data).
         sample_rows: example rows shown by the describe tool.
         timeout: seconds one statement may run.
         writable_tables: enables the write tool, for these tables only.
         name_prefix: prepended to tool names, for several databases in one agent.
+        allow_privileged_role: connect even as a superuser or a role that may
+            write to the tables it reads (PostgreSQL), or to a database whose
+            role cannot be checked (other than SQLite and PostgreSQL).
     """
 
     def __init__(
@@ -48,42 +60,73 @@ class SQLToolkit:
         max_rows: int = 50,
         max_chars: int = 8_000,
         max_cell_chars: int = 500,
+        max_value_bytes: int = DEFAULT_MAX_VALUE_BYTES,
         sample_rows: int = 3,
         timeout: float = 10.0,
         writable_tables: Collection[str] = (),
         name_prefix: str = "",
+        allow_privileged_role: bool = False,
     ) -> None:
-        self.engine = (
+        self._owns_engine = isinstance(engine_or_url, str)
+        self.engine: Engine = (
             sa.create_engine(engine_or_url) if isinstance(engine_or_url, str) else engine_or_url
         )
+        self.name = f"{name_prefix}sql"
         self.dialect = _DIALECTS.get(self.engine.dialect.name, self.engine.dialect.name)
-        self.include_tables = (
-            frozenset(t.lower() for t in include_tables) if include_tables is not None else None
-        )
+        self.include_tables = normalize_table_names(include_tables, self.dialect)
+        self.writable_tables = normalize_table_names(writable_tables, self.dialect) or frozenset()
         self.max_rows = max_rows
         self.max_chars = max_chars
         self.max_cell_chars = max_cell_chars
+        self.max_value_bytes = max_value_bytes
         self.sample_rows = sample_rows
         self.timeout = timeout
-        self.writable_tables = frozenset(t.lower() for t in writable_tables)
         self.name_prefix = name_prefix
+        try:
+            self._check_connection(allow_privileged_role)
+        except BaseException:
+            self.close()
+            raise
 
     def __repr__(self) -> str:
         return f"SQLToolkit({self.engine.url.render_as_string(hide_password=True)!r})"
 
+    @staticmethod
+    def create_reader_role_sql(
+        tables: Iterable[str],
+        *,
+        role: str = "agent_reader",
+        database: str | None = None,
+        schema: str = "public",
+        password: str | None = None,
+        statement_timeout: float | None = 10.0,
+    ) -> str:
+        """SQL for a PostgreSQL login that can only read `tables`: the recommended way to
+        connect the toolkit. Run it once as an admin; see `roles.create_reader_role_sql`."""
+        return roles.create_reader_role_sql(
+            tables,
+            role=role,
+            database=database,
+            schema=schema,
+            password=password,
+            statement_timeout=statement_timeout,
+        )
+
     def tools(self) -> list[Tool]:
         """The tools to give an Agent; the write tool only when writable_tables is set."""
         made = [
-            self._tool(self.list_tables),
-            self._tool(self.describe_tables),
-            self._tool(self.run_query),
+            method_tool(self.list_tables, prefix=self.name_prefix),
+            method_tool(self.describe_tables, prefix=self.name_prefix),
+            method_tool(self.run_query, prefix=self.name_prefix),
         ]
         if self.writable_tables:
-            made.append(self._tool(self.execute_write))
+            made.append(method_tool(self.execute_write, prefix=self.name_prefix, writes=True))
         return made
 
-    def _tool(self, method: Any) -> Tool:
-        return method_tool(method, prefix=self.name_prefix)
+    def close(self) -> None:
+        """Dispose of the engine if the toolkit created it (an engine passed in stays yours)."""
+        if self._owns_engine:
+            self.engine.dispose()
 
     # -- the tools ---------------------------------------------------------------
 
@@ -127,7 +170,9 @@ class SQLToolkit:
                 "columns": columns,
                 "primary_key": inspector.get_pk_constraint(name).get("constrained_columns", []),
                 "foreign_keys": foreign_keys,
-                "sample_rows": self._rows_as_dicts(sample),
+                "sample_rows": [
+                    dict(zip(sample.columns, row, strict=False)) for row in sample.rows
+                ],
             }
         return described
 
@@ -141,9 +186,8 @@ class SQLToolkit:
             sql: one SELECT statement in the database's dialect
         """
         checked = check_read_only(sql, dialect=self.dialect, allowed_tables=self.include_tables)
-        wrapped = f"SELECT * FROM ({checked.sql}) AS selectools_q LIMIT {self.max_rows + 1}"
-        fetched = self._fetch(wrapped, self.max_rows)
-        return self._result(fetched)
+        fetched = self._fetch(checked.sql, self.max_rows)
+        return tool_result(fetched, max_rows=self.max_rows, max_chars=self.max_chars)
 
     def execute_write(self, sql: str) -> dict[str, Any]:
         """Run one INSERT, UPDATE or DELETE on a table you may change, and commit it.
@@ -151,6 +195,8 @@ class SQLToolkit:
         Args:
             sql: one INSERT, UPDATE or DELETE statement
         """
+        if not self.writable_tables:
+            raise QueryRefusedError("This toolkit is read-only: no table may be written to.")
         checked = check_write(
             sql,
             dialect=self.dialect,
@@ -158,62 +204,68 @@ class SQLToolkit:
             readable_tables=self.include_tables,
         )
         count = execute_write(
-            self.engine, checked.sql, writable=self.writable_tables, timeout=self.timeout
+            self.engine,
+            checked.sql,
+            writable=self.writable_tables,
+            readable=self.include_tables,
+            timeout=self.timeout,
+            max_value_bytes=self.max_value_bytes,
         )
         return {"rows_affected": count}
 
     # -- helpers -----------------------------------------------------------------
 
+    def _check_connection(self, allow_privileged_role: bool) -> None:
+        name = self.engine.dialect.name
+        if name == "sqlite" and self.engine.dialect.driver != "pysqlite":
+            raise ValueError(
+                f"SQLToolkit needs SQLite's standard sqlite3 driver (sqlite:///...), got "
+                f"{self.engine.dialect.driver!r}: its authorizer and limits enforce read-only."
+            )
+        if allow_privileged_role:
+            if name not in _ENFORCING_DIALECTS and _autocommit(self.engine):
+                raise ValueError(
+                    f"This engine runs in AUTOCOMMIT isolation, so on {name} a read could not be "
+                    f"rolled back. Give SQLToolkit an engine without isolation_level='AUTOCOMMIT'."
+                )
+            return
+        if name == "postgresql":
+            roles.check_role(
+                self.engine,
+                include_tables=self.include_tables,
+                writable_tables=self.writable_tables,
+            )
+        elif name != "sqlite":
+            raise PrivilegedRoleError(
+                f"SQLToolkit checks the database role on PostgreSQL only. On {name}, connect as "
+                f"a user that can only SELECT the listed tables, then pass "
+                f"allow_privileged_role=True to say so."
+            )
+
     def _visible(self, name: str) -> bool:
-        return self.include_tables is None or name.lower() in self.include_tables
+        if self.include_tables is None:
+            return True
+        return (name.lower() if self.dialect == "sqlite" else name) in self.include_tables
 
     def _quote(self, name: str) -> str:
         return str(self.engine.dialect.identifier_preparer.quote(name))
 
     def _fetch(self, sql: str, limit: int) -> Fetched:
-        return fetch_read_only(self.engine, sql, limit=limit, timeout=self.timeout)
+        return fetch_read_only(
+            self.engine,
+            sql,
+            limit=limit,
+            timeout=self.timeout,
+            max_chars=self.max_chars,
+            max_cell_chars=self.max_cell_chars,
+            max_value_bytes=self.max_value_bytes,
+            readable_tables=self.include_tables,
+        )
 
-    def _cell(self, value: Any) -> Any:
-        if value is None or isinstance(value, bool | int | float):
-            return value
-        if isinstance(value, bytes | bytearray | memoryview):
-            return f"<{len(bytes(value))} bytes>"
-        text = str(value)
-        if len(text) > self.max_cell_chars:
-            return (
-                text[: self.max_cell_chars]
-                + f"... [{len(text) - self.max_cell_chars} more characters]"
-            )
-        return text
 
-    def _rows_as_dicts(self, fetched: Fetched) -> list[dict[str, Any]]:
-        return [
-            dict(zip(fetched.columns, map(self._cell, row), strict=False)) for row in fetched.rows
-        ]
-
-    def _result(self, fetched: Fetched) -> dict[str, Any]:
-        rows: list[list[Any]] = []
-        used = 0
-        cut_by_chars = False
-        for row in fetched.rows:
-            cells = [self._cell(v) for v in row]
-            size = sum(len(str(c)) for c in cells) + 2 * len(cells)
-            if rows and used + size > self.max_chars:
-                cut_by_chars = True
-                break
-            rows.append(cells)
-            used += size
-        truncated = fetched.more or cut_by_chars
-        result: dict[str, Any] = {
-            "columns": fetched.columns,
-            "rows": rows,
-            "row_count": len(rows),
-            "truncated": truncated,
-        }
-        if truncated:
-            limit = f"{self.max_chars} characters" if cut_by_chars else f"{self.max_rows} rows"
-            result["note"] = (
-                f"Only the first {len(rows)} rows are shown (limit: {limit}). "
-                f"Aggregate, filter or select fewer columns to see the rest."
-            )
-        return result
+def _autocommit(engine: Engine) -> bool:
+    levels = (
+        engine.get_execution_options().get("isolation_level"),
+        getattr(engine.dialect, "isolation_level", None),
+    )
+    return "AUTOCOMMIT" in levels
