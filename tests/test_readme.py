@@ -144,3 +144,41 @@ def test_new_connector_example_runs() -> None:
         "['No ticket 2; the tickets are [1].', 'Printer on fire']",
         "[False, True]",
     ]
+
+
+def python_blocks_after(heading: str) -> list[str]:
+    section = README.split(heading, 1)[1].split("\n## ", 1)[0].split("\n### ", 1)[0]
+    return re.findall(r"```python\n(.*?)```", section, re.S)
+
+
+def run_code(code: str) -> str:
+    out = subprocess.run(
+        [sys.executable, "-c", code], env={"PATH": ""}, capture_output=True, text=True, timeout=60
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    return out.stdout
+
+
+def test_sql_examples_run_as_printed() -> None:
+    recipe, agent = python_blocks_after("### SQL guarantees")
+    printed = run_code(recipe)
+    assert 'CREATE ROLE "agent_reader" LOGIN NOSUPERUSER' in printed
+    assert 'GRANT SELECT ON TABLE "public"."orders", "public"."customers"' in printed
+    lines = run_code(agent).splitlines()
+    assert lines[0] == '{"columns": ["n", "total"], "rows": [[2, 29.5]], "row_count": 1, ' + (
+        '"truncated": false}'
+    )
+    assert lines[1].startswith("The statement reads secrets, which this tool may not use.")
+    assert lines[2].startswith("The function pg_advisory_lock() is not allowed")
+
+
+def test_sql_cli_in_the_readme_prints_the_recipe() -> None:
+    command = re.search(r"`python -m selectools_sql (reader-role [^`]+)`", README)
+    assert command
+    out = subprocess.run(
+        [sys.executable, "-m", "selectools_sql", *command.group(1).split()],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert out.stdout.startswith("-- A login that can only read")

@@ -7,7 +7,12 @@ from selectools.extras import require
 require("sqlalchemy", extra="sql", feature="selectools_sql")
 require("sqlglot", extra="sql", feature="selectools_sql")
 
-from .errors import PrivilegedRoleError, QueryFailedError, QueryRefusedError  # noqa: E402
+from .errors import (  # noqa: E402
+    PrivilegedRoleError,
+    QueryFailedError,
+    QueryRefusedError,
+    SQLToolError,
+)
 from .guard import check_read_only, check_write  # noqa: E402
 from .roles import create_reader_role_sql  # noqa: E402
 from .toolkit import SQLToolkit  # noqa: E402
@@ -16,6 +21,7 @@ __all__ = [
     "PrivilegedRoleError",
     "QueryFailedError",
     "QueryRefusedError",
+    "SQLToolError",
     "SQLToolkit",
     "check_read_only",
     "check_write",

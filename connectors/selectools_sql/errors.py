@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
-from selectools.tools.toolkit import RefusedError, UpstreamError
+from selectools.tools.toolkit import RefusedError, ToolkitError, UpstreamError
 
-__all__ = ["PrivilegedRoleError", "QueryFailedError", "QueryRefusedError"]
+__all__ = ["PrivilegedRoleError", "QueryFailedError", "QueryRefusedError", "SQLToolError"]
 
 
-class QueryRefusedError(RefusedError):
+class SQLToolError(ToolkitError):
+    """Any failure of a SQL tool (catch this one to catch them all)."""
+
+
+class QueryRefusedError(SQLToolError, RefusedError):
     """The statement is not allowed here: not read-only, an unlisted table or function, ..."""
 
 
-class QueryFailedError(UpstreamError):
+class QueryFailedError(SQLToolError, UpstreamError):
     """The database rejected or stopped the statement; the message says why and what to try."""
 
 
-class PrivilegedRoleError(RefusedError):
+class PrivilegedRoleError(SQLToolError, RefusedError):
     """The toolkit would connect as a role that can do more than it should (raised at setup).
 
     A superuser, a replication role or one with write privileges on the tables
