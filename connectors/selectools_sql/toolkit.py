@@ -114,7 +114,7 @@ class SQLToolkit(Toolkit):
 
     def tools(self) -> list[Tool]:
         """The tools to give an Agent; the write tool only when writable_tables is set."""
-        made = [
+        made: list[Tool] = [
             method_tool(self.list_tables, prefix=self.name_prefix),
             method_tool(self.describe_tables, prefix=self.name_prefix),
             method_tool(self.run_query, prefix=self.name_prefix),
