@@ -42,12 +42,6 @@ def free_port() -> int:
         return port
 
 
-def workers_of(master: int) -> list[int]:
-    """The uvicorn master's child processes (its workers)."""
-    children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
-    return [int(pid) for pid in children]
-
-
 async def turns(base: str, kill: int) -> list[tuple[int, int | None]]:
     """(turn, status or None for a dropped connection), SIGKILL to `kill` mid-run."""
     limits = httpx.Limits(max_connections=TURNS)
@@ -70,14 +64,14 @@ async def turns(base: str, kill: int) -> list[tuple[int, int | None]]:
 
 
 async def task_counts(base: str) -> dict[int, int]:
-    """Each worker's asyncio task count (asked until both answered)."""
+    """Each worker's asyncio task count: a new connection per ask, until both answered."""
     seen: dict[int, int] = {}
-    async with httpx.AsyncClient(base_url=base, timeout=10) as client:
-        for _ in range(60):
+    for _ in range(100):
+        async with httpx.AsyncClient(base_url=base, timeout=10) as client:
             data = (await client.get("/debug/tasks")).json()
-            seen[data["pid"]] = data["tasks"]
-            if len(seen) == 2:
-                break
+        seen[data["pid"]] = data["tasks"]
+        if len(seen) == 2:
+            break
     return seen
 
 
@@ -131,11 +125,11 @@ def main() -> int:
     failures: list[str] = []
     try:
         deadline = time.monotonic() + 60
-        while len(workers_of(server.pid)) < 2 or not _up(base):
+        while not _up(base) or len(asyncio.run(task_counts(base))) < 2:
             if time.monotonic() > deadline:
                 raise RuntimeError("uvicorn did not start two workers")
             time.sleep(0.2)
-        victim = workers_of(server.pid)[0]
+        victim = min(asyncio.run(task_counts(base)))  # a worker that serves requests
 
         results = asyncio.run(turns(base, victim))
         statuses = Counter(status for _, status in results)
@@ -156,9 +150,10 @@ def main() -> int:
         )
         failures += broken
 
-        while len(workers_of(server.pid)) < 2:  # uvicorn replaces the killed worker
-            time.sleep(0.2)
         baseline = asyncio.run(task_counts(base))
+        while len(baseline) < 2:  # uvicorn replaces the killed worker
+            time.sleep(0.5)
+            baseline = asyncio.run(task_counts(base))
         before = calls_log.read_text().count("after-tool")
         asyncio.run(drop_streams(base))
         time.sleep(TOOL_SECONDS + 2)  # the tools would have finished by now
