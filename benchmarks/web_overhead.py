@@ -55,7 +55,17 @@ def wrk(url: str, body: dict[str, str]) -> float:
         handle.write(script)
     try:
         out = subprocess.run(
-            ["wrk", "-t1", f"-c{CONNECTIONS}", f"-d{SECONDS}s", "-s", handle.name, url],
+            [
+                "wrk",
+                "-t1",
+                f"-c{CONNECTIONS}",
+                f"-d{SECONDS}s",
+                "--timeout",
+                "30s",
+                "-s",
+                handle.name,
+                url,
+            ],
             capture_output=True,
             text=True,
             check=True,
@@ -128,6 +138,8 @@ SERVERS = {
         "127.0.0.1:{port}",
         "--threads",
         "8",
+        "--graceful-timeout",
+        "2",
         "--log-level",
         "warning",
         "web_app_flask:app",
@@ -149,10 +161,16 @@ def serve_and_measure(label: str, args: list[str]) -> list[str]:
                 if time.monotonic() > deadline:
                     raise
                 time.sleep(0.1)
-        return measure(f"http://127.0.0.1:{port}", label)
+        rows = measure(f"http://127.0.0.1:{port}", label)
+        print("\n".join(rows), file=sys.stderr)  # progress, in case a later server fails
+        return rows
     finally:
         server.terminate()
-        server.wait(10)
+        try:
+            server.wait(10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait(10)
 
 
 def table() -> str:

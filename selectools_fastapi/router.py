@@ -10,7 +10,7 @@ from __future__ import annotations
 import inspect
 import json
 from collections.abc import Awaitable, Callable, Coroutine
-from typing import Annotated, Any, TypeAlias
+from typing import Annotated, Any, TypeAlias, TypeVar
 
 import pydantic_core
 from fastapi import APIRouter, Depends, Path, Request, Response
@@ -34,6 +34,7 @@ from selectools.serving import (
 
 __all__ = ["AgentRouter"]
 
+Endpoint = TypeVar("Endpoint", bound=Callable[..., Any])
 AgentFactory: TypeAlias = Callable[[Request], "Agent | Awaitable[Agent]"]
 SessionPath = Annotated[str, Path(pattern=wire.SESSION_ID_PATTERN, max_length=128)]
 
@@ -85,9 +86,12 @@ class AgentRouter(APIRouter):
         super().__init__(**kwargs)
         self.serving_options = opts  # not `options`: APIRouter.options() is the HTTP verb
         get_agent = _agent_getter(agent)
-        who = Depends(_caller_dependency(identity, context))
+        hooked = identity is not None or context is not None
+        who: Any = Depends(_caller_dependency(identity, context)) if hooked else _ANONYMOUS
+        with_caller = _caller_param(hooked)
 
         @self.post("/invoke", response_model=wire.InvokeResponse, responses=_ERRORS)
+        @with_caller
         async def invoke(
             request: Request, body: wire.InvokeRequest, caller: Caller = who
         ) -> Response:
@@ -95,6 +99,7 @@ class AgentRouter(APIRouter):
             return _send(await handlers.invoke(await get_agent(request), body, caller, opts))
 
         @self.post("/stream", responses={**_SSE, **_ERRORS}, response_class=StreamingResponse)
+        @with_caller
         async def stream(
             request: Request, body: wire.InvokeRequest, caller: Caller = who
         ) -> Response:
@@ -102,6 +107,7 @@ class AgentRouter(APIRouter):
             return _send(handlers.stream(await get_agent(request), body, caller, opts))
 
         @self.post("/batch", response_model=wire.BatchResponse, responses=_ERRORS)
+        @with_caller
         async def batch(
             request: Request, body: wire.BatchRequest, caller: Caller = who
         ) -> Response:
@@ -114,6 +120,7 @@ class AgentRouter(APIRouter):
             return _send(handlers.tools(await get_agent(request)))
 
         @self.get(_SESSION, response_model=wire.SessionResponse, responses=_ERRORS)
+        @with_caller
         async def read_session(
             request: Request, session_id: SessionPath, caller: Caller = who
         ) -> Response:
@@ -122,6 +129,7 @@ class AgentRouter(APIRouter):
             return _send(await handlers.read_session(agent, session_id, caller))
 
         @self.delete(_SESSION, status_code=204, responses=_ERRORS)
+        @with_caller
         async def clear_session(
             request: Request, session_id: SessionPath, caller: Caller = who
         ) -> Response:
@@ -135,6 +143,7 @@ class AgentRouter(APIRouter):
             responses={**_SSE, **_ERRORS},
             tags=["openai-compatible"],
         )
+        @with_caller
         async def chat_completions(
             request: Request, body: wire.ChatCompletionRequest, caller: Caller = who
         ) -> Response:
@@ -170,13 +179,6 @@ def _agent_getter(agent: Agent | AgentFactory) -> Callable[[Request], Awaitable[
 def _caller_dependency(
     identity: Callable[..., Any] | None, context: Callable[..., Any] | None
 ) -> Callable[..., Coroutine[Any, Any, Caller]]:
-    if identity is None and context is None:
-
-        async def anonymous() -> Caller:
-            return _ANONYMOUS
-
-        return anonymous
-
     async def no_value() -> None:
         return None
 
@@ -187,6 +189,20 @@ def _caller_dependency(
         return Caller.of(user, facts)
 
     return caller
+
+
+def _caller_param(hooked: bool) -> Callable[[Endpoint], Endpoint]:
+    """Without identity or context hooks, hide `caller` from FastAPI: the endpoint's
+    default (an anonymous caller) is used and no dependency is solved per request."""
+
+    def apply(endpoint: Endpoint) -> Endpoint:
+        if not hooked:
+            signature = inspect.signature(endpoint)
+            kept = [p for p in signature.parameters.values() if p.name != "caller"]
+            endpoint.__signature__ = signature.replace(parameters=kept)  # type: ignore[attr-defined]
+        return endpoint
+
+    return apply
 
 
 class _ReadBody(Request):
