@@ -38,7 +38,7 @@ from ..events import (
     ToolCallStarted,
 )
 from ..messages import Message, ToolCall
-from ..results import AgentResult, ToolCallRecord
+from ..results import AgentResult
 from ..usage import Usage
 
 __all__ = [
@@ -238,19 +238,6 @@ class ToolCallOut(BaseModel):
     error_type: str | None
     duration_ms: float
 
-    @classmethod
-    def of(cls, record: ToolCallRecord) -> ToolCallOut:
-        return cls(
-            id=record.id,
-            name=record.name,
-            arguments=dict(record.arguments) if record.arguments is not None else None,
-            raw_arguments=record.raw_arguments,
-            output=record.output,
-            error=record.error,
-            error_type=record.error_type,
-            duration_ms=round(record.duration_ms, 3),
-        )
-
 
 class UsageOut(BaseModel):
     input_tokens: int
@@ -258,16 +245,6 @@ class UsageOut(BaseModel):
     total_tokens: int
     requests: int
     cost_usd: float | None
-
-    @classmethod
-    def of(cls, usage: Usage) -> UsageOut:
-        return cls(
-            input_tokens=usage.input_tokens,
-            output_tokens=usage.output_tokens,
-            total_tokens=usage.total_tokens,
-            requests=usage.requests,
-            cost_usd=usage.cost_usd,
-        )
 
 
 class InvokeResponse(BaseModel):
@@ -281,21 +258,9 @@ class InvokeResponse(BaseModel):
     cost_usd: float | None
 
     @classmethod
-    def fields_of(cls, result: AgentResult) -> dict[str, Any]:
-        return {
-            "run_id": result.run_id,
-            "session_id": result.session_id,
-            "output": result.text,
-            "model": result.model,
-            "iterations": result.iterations,
-            "tool_calls": [ToolCallOut.of(r) for r in result.tool_calls],
-            "usage": UsageOut.of(result.usage),
-            "cost_usd": result.cost_usd,
-        }
-
-    @classmethod
     def of(cls, result: AgentResult) -> InvokeResponse:
-        return cls(**cls.fields_of(result))
+        # Validating the plain dict runs in pydantic-core: cheaper than building each part.
+        return cls.model_validate(result.to_dict())
 
 
 class FieldError(BaseModel):
@@ -417,27 +382,21 @@ StreamEvent: TypeAlias = Annotated[
 ]
 
 
+_EVENT_MODELS: dict[type, type[BaseModel]] = {
+    RunStarted: RunStartedEvent,
+    TextDelta: TextDeltaEvent,
+    ToolCallStarted: ToolCallStartedEvent,
+    ToolCallFinished: ToolCallFinishedEvent,
+    RunFinished: RunFinishedEvent,
+}
+
+
 def event_out(event: Event) -> BaseModel:
-    """The wire form of a run event."""
-    if isinstance(event, TextDelta):
-        return TextDeltaEvent(run_id=event.run_id, text=event.text)
-    if isinstance(event, RunStarted):
-        return RunStartedEvent(run_id=event.run_id, session_id=event.session_id)
-    if isinstance(event, ToolCallStarted):
-        return ToolCallStartedEvent(
-            run_id=event.run_id,
-            call_id=event.call_id,
-            name=event.name,
-            arguments=dict(event.arguments) if event.arguments is not None else None,
-            raw_arguments=event.raw_arguments,
-        )
-    if isinstance(event, ToolCallFinished):
-        out = ToolCallOut.of(event.record)
-        fields = out.model_dump(exclude={"id"})
-        return ToolCallFinishedEvent(run_id=event.run_id, call_id=out.id, **fields)
-    if isinstance(event, RunFinished):
-        return RunFinishedEvent(**InvokeResponse.fields_of(event.result))
-    raise TypeError(f"not a run event: {event!r}")
+    """The wire form of a run event (validated from the event's own dict, in pydantic-core)."""
+    model = _EVENT_MODELS.get(type(event))
+    if model is None:
+        raise TypeError(f"not a run event: {event!r}")
+    return model.model_validate(event.to_dict())
 
 
 # -- OpenAI compatibility ------------------------------------------------------------
