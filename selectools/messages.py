@@ -31,13 +31,18 @@ class ToolCall:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> ToolCall:
-        function = data.get("function") or data
+        function = data.get("function") or data if isinstance(data, Mapping) else None
+        if not isinstance(function, Mapping) or not isinstance(function.get("name"), str):
+            raise InvalidInputError(
+                f"A tool call needs an id and a function with a name and arguments, "
+                f"got {data!r:.200}."
+            )
         arguments = function.get("arguments", "")
         if not isinstance(arguments, str):  # some servers send an object, not JSON text
             import json
 
             arguments = json.dumps(arguments)
-        return cls(id=str(data.get("id", "")), name=str(function["name"]), arguments=arguments)
+        return cls(id=str(data.get("id", "")), name=function["name"], arguments=arguments)
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,7 +94,13 @@ class Message:
             raise InvalidInputError(
                 f"Message content must be a string, got {type(content).__name__}."
             )
-        calls = tuple(ToolCall.from_dict(c) for c in data.get("tool_calls") or ())
+        raw_calls = data.get("tool_calls") or ()
+        if not isinstance(raw_calls, list | tuple):
+            raise InvalidInputError("Message tool_calls must be a list of tool calls.")
+        calls = tuple(ToolCall.from_dict(c) for c in raw_calls)
+        for key in ("tool_call_id", "name"):
+            if data.get(key) is not None and not isinstance(data.get(key), str):
+                raise InvalidInputError(f"Message {key} must be a string.")
         return cls(
             role=role,
             content=content,

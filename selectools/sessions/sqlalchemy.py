@@ -198,16 +198,20 @@ class SQLAlchemySessionStore:
         s = self._sessions
         self._insert_if_absent(conn, session_id, owner, now)
         count = len(datas)
-        updated = conn.execute(  # takes the row lock: concurrent appends queue here
+        update = (  # takes the row lock: concurrent appends queue here
             sa.update(s)
             .where(s.c.id == session_id)
             .where(sa.or_(s.c.owner.is_(None), s.c.owner == owner))
             .values(message_count=s.c.message_count + count, updated_at=now)
-            .returning(s.c.message_count)
-        ).first()
-        if updated is None:
+        )
+        if conn.dialect.update_returning:
+            end = conn.execute(update.returning(s.c.message_count)).scalar()
+        elif conn.execute(update).rowcount:
+            end = conn.execute(sa.select(s.c.message_count).where(s.c.id == session_id)).scalar()
+        else:
+            end = None
+        if end is None:
             raise not_yours(session_id)
-        end = updated.message_count
         if datas:
             conn.execute(
                 sa.insert(self._messages),
