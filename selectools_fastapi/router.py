@@ -17,6 +17,7 @@ from fastapi import APIRouter, Depends, Path, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import StreamingResponse
 from fastapi.routing import APIRoute
+from starlette.requests import ClientDisconnect
 from starlette.types import Receive, Scope
 
 from selectools import Agent, SelectoolsError
@@ -238,6 +239,8 @@ def _route_class(options: ServingOptions) -> type[APIRoute]:
                         raw = await read_async(request.stream(), budget)
                         request = _ReadBody(request.scope, request.receive, raw)
                     return await handler(request)
+                except ClientDisconnect:  # gone mid-body: nobody reads the answer
+                    return Response(status_code=400)
                 except RequestValidationError as exc:
                     return _send(Answer.failure(InvalidRequestError.from_errors(exc.errors())))
                 except SelectoolsError as exc:  # only ours; the host's exceptions pass through
