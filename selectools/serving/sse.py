@@ -58,9 +58,11 @@ async def with_keepalive(
     try:
         try:
             first = await anext(events)
-        except StopAsyncIteration:
-            finished = True
-            return
+        except (StopAsyncIteration, Exception) as exc:
+            finished = True  # the run is over: nothing to stop or leave running
+            if isinstance(exc, StopAsyncIteration):
+                return
+            raise
         yield first
         queue: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
         producer = asyncio.create_task(_pump(events, queue))
