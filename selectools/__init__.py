@@ -34,6 +34,7 @@ from .events import (
     TextDelta,
     ToolCallFinished,
     ToolCallStarted,
+    ToolProgress,
 )
 from .memory import ConversationMemory
 from .messages import Message, RunInput, ToolCall
@@ -113,6 +114,7 @@ __all__ = [
     "ToolExecutionError",
     "ToolInvocation",
     "ToolPolicy",
+    "ToolProgress",
     "ToolSet",
     "Toolkit",
     "ToolkitError",

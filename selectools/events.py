@@ -1,13 +1,16 @@
 """Typed run events: what `stream()` yields, observers receive, and adapters put on the wire.
 
 A stream is: RunStarted, then any number of TextDelta / ToolCallStarted /
-ToolCallFinished, then exactly one RunFinished (or RunFailed on the wire).
+ToolProgress / ToolCallFinished, then exactly one RunFinished (or RunFailed on
+the wire). A call's ToolProgress events (what a generator tool yields) come
+after its ToolCallStarted and before its ToolCallFinished.
 RunFinished carries the whole result, including the full text: a client that
 renders the TextDeltas must not append `RunFinished.result.text` again.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar, TypeAlias
@@ -26,6 +29,7 @@ __all__ = [
     "TextDelta",
     "ToolCallFinished",
     "ToolCallStarted",
+    "ToolProgress",
 ]
 
 
@@ -66,6 +70,26 @@ class ToolCallStarted:
             "name": self.name,
             "arguments": dict(self.arguments) if self.arguments is not None else None,
             "raw_arguments": self.raw_arguments,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class ToolProgress:
+    """A chunk a streaming (generator) tool yielded while running; the model never sees it."""
+
+    type: ClassVar[str] = "tool_progress"
+    run_id: str
+    call_id: str
+    name: str
+    chunk: Any
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "type": self.type,
+            "run_id": self.run_id,
+            "call_id": self.call_id,
+            "name": self.name,
+            "chunk": _jsonable(self.chunk),
         }
 
 
@@ -139,4 +163,19 @@ def _call_fields(record: ToolCallRecord) -> dict[str, Any]:
     return fields
 
 
-Event: TypeAlias = RunStarted | TextDelta | ToolCallStarted | ToolCallFinished | RunFinished
+def _jsonable(value: Any) -> Any:
+    """Chunks go on the wire as JSON: plain data as is, models dumped, anything else as text."""
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    dump = getattr(value, "model_dump", None)
+    if callable(dump):
+        return dump(mode="json")
+    try:
+        return json.loads(json.dumps(value, ensure_ascii=False))
+    except (TypeError, ValueError):
+        return str(value)
+
+
+Event: TypeAlias = (
+    RunStarted | TextDelta | ToolCallStarted | ToolProgress | ToolCallFinished | RunFinished
+)

@@ -17,13 +17,16 @@ makes model calls on the bridge loop so the deadline holds mid-call.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
+import queue
+import threading
 import time
-from collections.abc import AsyncIterator, Generator, Iterator, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Generator, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from .bridge import run_coroutine_sync, sync_iterate
+from .bridge import run_coroutine_sync, submit_in_thread, sync_iterate
 from .config import AgentConfig
 from .context import RunContext
 from .errors import (
@@ -43,9 +46,10 @@ from .events import (
     TextDelta,
     ToolCallFinished,
     ToolCallStarted,
+    ToolProgress,
 )
 from .memory import ConversationMemory
-from .messages import Message, RunInput, coerce_messages
+from .messages import Message, RunInput, ToolCall, coerce_messages
 from .observers import ObserverHub
 from .providers.base import (
     ModelRequest,
@@ -57,7 +61,13 @@ from .providers.base import (
 )
 from .results import AgentResult, ToolCallRecord
 from .sessions.base import StoredSession
-from .tools.calling import ToolInvocation, call_tools_async, call_tools_sync, prepare
+from .tools.calling import (
+    CallProgress,
+    ToolInvocation,
+    call_tools_async,
+    call_tools_sync,
+    prepare,
+)
 from .tools.tool import ToolSnapshot
 from .usage import Usage, UsageTotals
 
@@ -257,12 +267,7 @@ def drive(run: Run, *, stream_model: bool) -> Iterator[Event]:
             for event in _started_events(run, batch):
                 hub.emit("on_tool_start", event)
                 yield event
-            records = call_tools_sync(
-                batch,
-                tool_timeout=run.tool_timeout(),
-                parallel=run.config.parallel_tool_calls,
-                policies=setup.tool_policies,
-            )
+            records = yield from _call_tools_sync(run, batch, stream_model)
             for event in run.add_results(records):
                 hub.emit(_tool_hook(event), event)
                 yield event
@@ -356,12 +361,21 @@ async def drive_async(run: Run, *, stream_model: bool) -> AsyncIterator[Event]:
             for event in _started_events(run, batch):
                 await hub.aemit("on_tool_start", event)
                 yield event
-            records = await call_tools_async(
-                batch,
-                tool_timeout=run.tool_timeout(),
-                parallel=run.config.parallel_tool_calls,
-                policies=setup.tool_policies,
-            )
+            if stream_model and _streams(batch):
+                records = []
+                async with contextlib.aclosing(_call_tools_streaming(run, batch)) as steps:
+                    async for step in steps:
+                        if isinstance(step, ToolProgress):
+                            yield step
+                        else:
+                            records = step
+            else:
+                records = await call_tools_async(
+                    batch,
+                    tool_timeout=run.tool_timeout(),
+                    parallel=run.config.parallel_tool_calls,
+                    policies=setup.tool_policies,
+                )
             for event in run.add_results(records):
                 await hub.aemit(_tool_hook(event), event)
                 yield event
@@ -380,6 +394,84 @@ async def drive_async(run: Run, *, stream_model: bool) -> AsyncIterator[Event]:
     except Exception as exc:
         await hub.aemit("on_run_end", RunFailed.from_exception(run.run_id, exc))
         raise
+
+
+# -- tool calls whose progress is streamed ---------------------------------------------
+
+
+def _streams(batch: Sequence[ToolInvocation | ToolCallRecord]) -> bool:
+    return any(isinstance(item, ToolInvocation) and item.tool.streams for item in batch)
+
+
+def _call_tools_sync(
+    run: Run, batch: list[ToolInvocation | ToolCallRecord], stream: bool
+) -> Generator[ToolProgress, None, list[ToolCallRecord]]:
+    """Run a batch; when streamed with generator tools, yield their chunks as they come.
+
+    The batch then runs in a worker thread while this generator hands its
+    chunks to the consumer; closing the stream stops the generators at their
+    next yield (nobody is listening any more).
+    """
+    timeout = run.tool_timeout()
+
+    def call(on_progress: CallProgress | None) -> list[ToolCallRecord]:
+        return call_tools_sync(
+            batch,
+            tool_timeout=timeout,
+            parallel=run.config.parallel_tool_calls,
+            policies=run.setup.tool_policies,
+            on_progress=on_progress,
+        )
+
+    if not (stream and _streams(batch)):
+        return call(None)
+    updates: queue.SimpleQueue[tuple[ToolCall, Any] | None] = queue.SimpleQueue()
+    abandoned = threading.Event()
+
+    def forward(tool_call: ToolCall, chunk: Any) -> None:
+        if abandoned.is_set():
+            raise RuntimeError("The run's stream was closed while this tool was streaming.")
+        updates.put((tool_call, chunk))
+
+    work = submit_in_thread(call, forward)
+    work.add_done_callback(lambda _: updates.put(None))
+    try:
+        while (update := updates.get()) is not None:
+            yield ToolProgress(run.run_id, update[0].id, update[0].name, update[1])
+    finally:
+        abandoned.set()
+    return work.result()
+
+
+async def _call_tools_streaming(
+    run: Run, batch: list[ToolInvocation | ToolCallRecord]
+) -> AsyncGenerator[ToolProgress | list[ToolCallRecord], None]:
+    """Run a batch as a task, yielding chunks as they come and then the records."""
+    loop = asyncio.get_running_loop()
+    updates: asyncio.Queue[tuple[ToolCall, Any] | None] = asyncio.Queue()
+
+    def forward(tool_call: ToolCall, chunk: Any) -> None:  # from the loop or a tool thread
+        loop.call_soon_threadsafe(updates.put_nowait, (tool_call, chunk))
+
+    work = asyncio.ensure_future(
+        call_tools_async(
+            batch,
+            tool_timeout=run.tool_timeout(),
+            parallel=run.config.parallel_tool_calls,
+            policies=run.setup.tool_policies,
+            on_progress=forward,
+        )
+    )
+    work.add_done_callback(lambda _: loop.call_soon(updates.put_nowait, None))
+    try:
+        while (update := await updates.get()) is not None:
+            yield ToolProgress(run.run_id, update[0].id, update[0].name, update[1])
+        yield work.result()
+    finally:
+        if not work.done():  # the consumer left: stop the tools
+            work.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await work
 
 
 # -- shared pieces --------------------------------------------------------------------

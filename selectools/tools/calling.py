@@ -13,8 +13,9 @@ import asyncio
 import concurrent.futures
 import functools
 import inspect
+import threading
 import time
-from collections.abc import Awaitable, Generator, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Generator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 
@@ -23,12 +24,16 @@ from ..context import RunContext
 from ..errors import ToolArgumentError
 from ..messages import ToolCall
 from ..results import ToolCallRecord
+from .streaming import ProgressSink, drain_async, drain_sync
 from .tool import Tool, ToolInterceptor, format_tool_result
 from .toolkit import ToolkitError
 
-__all__ = ["ToolInvocation", "call_tools_async", "call_tools_sync", "prepare"]
+__all__ = ["CallProgress", "ToolInvocation", "call_tools_async", "call_tools_sync", "prepare"]
 
 T = TypeVar("T")
+
+CallProgress = Callable[[ToolCall, Any], None]
+"""Receives each chunk a streaming tool yields, with the call it belongs to (any thread)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,14 +90,22 @@ def call_tools_sync(
     tool_timeout: float | None,
     parallel: bool,
     policies: Sequence[ToolInterceptor] = (),
+    on_progress: CallProgress | None = None,
 ) -> list[ToolCallRecord]:
     runnable = [p for p in batch if isinstance(p, ToolInvocation)]
     if parallel and len(runnable) > 1:
         return run_coroutine_sync(
-            call_tools_async(batch, tool_timeout=tool_timeout, parallel=True, policies=policies)
+            call_tools_async(
+                batch,
+                tool_timeout=tool_timeout,
+                parallel=True,
+                policies=policies,
+                on_progress=on_progress,
+            )
         )
     return [
-        p if isinstance(p, ToolCallRecord) else _call_sync(p, tool_timeout, policies) for p in batch
+        p if isinstance(p, ToolCallRecord) else _call_sync(p, tool_timeout, policies, on_progress)
+        for p in batch
     ]
 
 
@@ -102,11 +115,12 @@ async def call_tools_async(
     tool_timeout: float | None,
     parallel: bool,
     policies: Sequence[ToolInterceptor] = (),
+    on_progress: CallProgress | None = None,
 ) -> list[ToolCallRecord]:
     async def one(item: ToolInvocation | ToolCallRecord) -> ToolCallRecord:
         if isinstance(item, ToolCallRecord):
             return item
-        return await _call_async(item, tool_timeout, policies)
+        return await _call_async(item, tool_timeout, policies, on_progress)
 
     if not parallel or len(batch) == 1:
         return [await one(item) for item in batch]
@@ -125,26 +139,32 @@ def _chain(agent_policies: Sequence[ToolInterceptor], tool: Tool) -> Sequence[To
 
 
 def _call_sync(
-    invocation: ToolInvocation, run_timeout: float | None, policies: Sequence[ToolInterceptor]
+    invocation: ToolInvocation,
+    run_timeout: float | None,
+    policies: Sequence[ToolInterceptor],
+    on_progress: CallProgress | None = None,
 ) -> ToolCallRecord:
     chain = _chain(policies, invocation.tool)
     if not chain:
-        return _execute_sync(invocation, run_timeout)
+        return _execute_sync(invocation, run_timeout, on_progress)
     outcome = _drive_sync(_before(chain, invocation))
     if isinstance(outcome, ToolInvocation):
-        invocation, outcome = outcome, _execute_sync(outcome, run_timeout)
+        invocation, outcome = outcome, _execute_sync(outcome, run_timeout, on_progress)
     return _drive_sync(_after(chain, invocation, outcome))
 
 
 async def _call_async(
-    invocation: ToolInvocation, run_timeout: float | None, policies: Sequence[ToolInterceptor]
+    invocation: ToolInvocation,
+    run_timeout: float | None,
+    policies: Sequence[ToolInterceptor],
+    on_progress: CallProgress | None = None,
 ) -> ToolCallRecord:
     chain = _chain(policies, invocation.tool)
     if not chain:
-        return await _execute_async(invocation, run_timeout)
+        return await _execute_async(invocation, run_timeout, on_progress)
     outcome = await _drive_async(_before(chain, invocation))
     if isinstance(outcome, ToolInvocation):
-        invocation, outcome = outcome, await _execute_async(outcome, run_timeout)
+        invocation, outcome = outcome, await _execute_async(outcome, run_timeout, on_progress)
     return await _drive_async(_after(chain, invocation, outcome))
 
 
@@ -219,43 +239,77 @@ def _bound(invocation: ToolInvocation) -> dict[str, Any]:
     return invocation.tool.bind(dict(invocation.arguments), invocation.context)
 
 
-def _execute_sync(invocation: ToolInvocation, run_timeout: float | None) -> ToolCallRecord:
+def _execute_sync(
+    invocation: ToolInvocation, run_timeout: float | None, on_progress: CallProgress | None = None
+) -> ToolCallRecord:
     tool = invocation.tool
     timeout = _effective_timeout(tool, run_timeout)
     if tool.is_async:
-        return run_coroutine_sync(_execute_async(invocation, run_timeout))
+        return run_coroutine_sync(_execute_async(invocation, run_timeout, on_progress))
     invocation = replace(invocation, started=time.perf_counter())
     arguments = _bound(invocation)
+    emit = _sink(invocation, on_progress)
+    stop = threading.Event()
     try:
         if timeout is None:
-            value = tool.function(**arguments)
+            value = _call_sync_function(tool, arguments, emit, stop)
         else:
-            value = submit_in_thread(functools.partial(tool.function, **arguments)).result(timeout)
+            work = submit_in_thread(_call_sync_function, tool, arguments, emit, stop)
+            value = work.result(timeout)
     except concurrent.futures.TimeoutError:
+        stop.set()  # a streaming tool stops at its next yield
         return _timed_out(invocation, timeout)
     except Exception as exc:
         return _raised(invocation, exc)
     return _succeeded(invocation, value)
 
 
-async def _execute_async(invocation: ToolInvocation, run_timeout: float | None) -> ToolCallRecord:
+async def _execute_async(
+    invocation: ToolInvocation, run_timeout: float | None, on_progress: CallProgress | None = None
+) -> ToolCallRecord:
     tool = invocation.tool
     timeout = _effective_timeout(tool, run_timeout)
     invocation = replace(invocation, started=time.perf_counter())
     arguments = _bound(invocation)
+    emit = _sink(invocation, on_progress)
+    stop = threading.Event()
     try:
         async with asyncio.timeout(timeout):
             if tool.afunction is not None:
                 value = await tool.afunction(**arguments)
             elif tool.is_async:
                 value = await tool.function(**arguments)
+            elif inspect.isasyncgenfunction(tool.function):
+                value = tool.function(**arguments)  # drained below, on this loop
             else:  # never block the event loop with a sync tool
-                value = await run_in_thread(functools.partial(tool.function, **arguments))
+                value = await run_in_thread(_call_sync_function, tool, arguments, emit, stop)
+            if inspect.isasyncgen(value):
+                value = await drain_async(value, emit)
     except TimeoutError:
         return _timed_out(invocation, timeout)
     except Exception as exc:
         return _raised(invocation, exc)
+    finally:
+        stop.set()  # a sync generator left running in its thread stops at its next yield
     return _succeeded(invocation, value)
+
+
+def _call_sync_function(
+    tool: Tool, arguments: dict[str, Any], emit: ProgressSink | None, stop: threading.Event
+) -> Any:
+    """Call a sync tool; a generator it returns is run to its end here (see `streaming`)."""
+    value = tool.function(**arguments)
+    if inspect.isgenerator(value):
+        return drain_sync(value, emit, stop)
+    if inspect.isasyncgen(value):
+        return run_coroutine_sync(drain_async(value, emit, stop))
+    return value
+
+
+def _sink(invocation: ToolInvocation, on_progress: CallProgress | None) -> ProgressSink | None:
+    if on_progress is None:
+        return None
+    return functools.partial(on_progress, invocation.call)
 
 
 def _effective_timeout(tool: Tool, run_timeout: float | None) -> float | None:

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, Generic, Protocol, overload
 from ..context import RunContext
 from ..errors import ToolArgumentError, ToolDefinitionError
 from .schema import describe_function
+from .streaming import is_streaming_callable
 
 if TYPE_CHECKING:
     from pydantic import BaseModel, ValidationError
@@ -88,6 +89,11 @@ class Tool(Generic[P, R]):
     def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:
         """Call the underlying function directly: a decorated function stays a function."""
         return self.function(*args, **kwargs)
+
+    @property
+    def streams(self) -> bool:
+        """A generator tool: what it yields is streamed as `tool_progress` events."""
+        return is_streaming_callable(self.function)
 
     def schema(self) -> dict[str, Any]:
         """The entry for the `tools` list of an OpenAI-compatible request."""
