@@ -4,6 +4,9 @@
 - `schema.py`: JSON Schema from a signature (public for adapters and plugins)
 - `calling.py`: running the model's calls through policies, timeouts and errors
 - `toolkit.py`: the contract every connector implements, and its error family
+- `streaming.py`: generator tools, their progress chunks and the result the model reads
+- `loading.py`: tools from modules, files and folders; hot reload (development)
+- `compose.py`: one tool from a pipeline of tools
 """
 
 from __future__ import annotations

@@ -6,6 +6,7 @@ import dataclasses
 import functools
 import inspect
 import json
+import threading
 from collections.abc import Awaitable, Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Generic, Protocol, overload
@@ -237,51 +238,70 @@ def method_tool(
 class ToolSet(Mapping[str, Tool]):
     """The tools of one agent, by name; duplicate names are refused.
 
-    Tools may be added, replaced or removed while the agent serves: the next
-    run sees the change, and a run already going keeps the set it started with
-    (`snapshot()`).
+    Tools may be added, replaced or removed while the agent serves, from any
+    thread: the next run sees the change, and a run already going keeps the
+    set it started with (`snapshot()`). `change()` applies several at once.
     """
 
     def __init__(self, tools: Iterable[Tool | Callable[..., Any]] = ()) -> None:
         self._tools: dict[str, Tool] = {}
         self._snapshot: ToolSnapshot | None = None
+        self._lock = threading.Lock()
         for item in tools:
             self.add(item)
 
     def add(self, item: Tool | Callable[..., Any]) -> Tool:
         """Add a tool (a plain typed function is wrapped with `@tool`); names must be new."""
         made = item if isinstance(item, Tool) else tool(item)
-        if made.name in self._tools:
-            raise ToolDefinitionError(
-                f"Two tools are named '{made.name}' ({self._tools[made.name].function!r} and "
-                f"{made.function!r}). Rename one with @tool(name=...), or use replace()."
-            )
-        self._tools = {**self._tools, made.name: made}
-        self._snapshot = None
+        with self._lock:
+            if made.name in self._tools:
+                raise ToolDefinitionError(
+                    f"Two tools are named '{made.name}' ({self._tools[made.name].function!r} and "
+                    f"{made.function!r}). Rename one with @tool(name=...), or use replace()."
+                )
+            self._set({**self._tools, made.name: made})
         return made
 
     def replace(self, item: Tool | Callable[..., Any]) -> Tool:
         """Add a tool, or swap the one of the same name."""
         made = item if isinstance(item, Tool) else tool(item)
-        self._tools = {**self._tools, made.name: made}
-        self._snapshot = None
+        self.change(replace=[made])
         return made
 
     def remove(self, name: str) -> Tool:
         """Take a tool away; KeyError names the tools there are."""
-        if name not in self._tools:
-            raise KeyError(f"No tool named {name!r}; the tools are: {', '.join(self._tools)}.")
-        tools = dict(self._tools)
-        removed = tools.pop(name)
+        with self._lock:
+            if name not in self._tools:
+                raise KeyError(f"No tool named {name!r}; the tools are: {', '.join(self._tools)}.")
+            tools = dict(self._tools)
+            removed = tools.pop(name)
+            self._set(tools)
+        return removed
+
+    def change(
+        self, *, replace: Iterable[Tool | Callable[..., Any]] = (), remove: Iterable[str] = ()
+    ) -> None:
+        """Add or swap `replace` and drop the names in `remove`, as one change.
+
+        A run starting meanwhile sees the set from before or after, never half
+        of it (a reload swapping a file's tools, say). Unknown names in
+        `remove` are ignored.
+        """
+        made = [item if isinstance(item, Tool) else tool(item) for item in replace]
+        with self._lock:
+            tools = {k: v for k, v in self._tools.items() if k not in set(remove)}
+            tools.update((t.name, t) for t in made)
+            self._set(tools)
+
+    def _set(self, tools: dict[str, Tool]) -> None:
         self._tools = tools
         self._snapshot = None
-        return removed
 
     def snapshot(self) -> ToolSnapshot:
         """The tools and their schemas as they are now, built once per change."""
         current = self._snapshot
-        if current is None:
-            tools = self._tools
+        tools = self._tools  # replaced (never mutated) on each change: identity says fresh
+        if current is None or current.tools is not tools:
             current = ToolSnapshot(tools, tuple(t.schema() for t in tools.values()))
             self._snapshot = current
         return current
