@@ -58,8 +58,12 @@ from .tools import (
     ToolInvocation,
     Toolkit,
     ToolkitError,
+    ToolLoader,
     ToolSet,
     UpstreamError,
+    compose,
+    load_tools,
+    step,
     tool,
 )
 from .usage import Usage
@@ -113,6 +117,7 @@ __all__ = [
     "ToolDefinitionError",
     "ToolExecutionError",
     "ToolInvocation",
+    "ToolLoader",
     "ToolPolicy",
     "ToolProgress",
     "ToolSet",
@@ -121,6 +126,9 @@ __all__ = [
     "UpstreamError",
     "Usage",
     "call",
+    "compose",
+    "load_tools",
+    "step",
     "tool",
     "__version__",
 ]

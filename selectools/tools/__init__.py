@@ -12,23 +12,34 @@
 from __future__ import annotations
 
 from .calling import ToolInvocation
+from .compose import ComposedTool, Step, compose, step
+from .loading import ToolLoader, ToolLoadError, ToolWatcher, load_tools, tools_in_module
 from .schema import FunctionSchema, clean_schema, describe_function
 from .tool import Tool, ToolSet, ToolSnapshot, format_tool_result, method_tool, tool
 from .toolkit import RefusedError, Toolkit, ToolkitError, UpstreamError
 
 __all__ = [
+    "ComposedTool",
     "FunctionSchema",
     "RefusedError",
+    "Step",
     "Tool",
     "ToolInvocation",
+    "ToolLoadError",
+    "ToolLoader",
+    "ToolWatcher",
     "ToolSet",
     "ToolSnapshot",
     "Toolkit",
     "ToolkitError",
     "UpstreamError",
     "clean_schema",
+    "compose",
     "describe_function",
     "format_tool_result",
+    "load_tools",
     "method_tool",
+    "step",
     "tool",
+    "tools_in_module",
 ]
