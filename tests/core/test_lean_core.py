@@ -8,7 +8,24 @@ import textwrap
 
 import pytest
 
-HEAVY = ["openai", "fastapi", "flask", "langchain_core", "sqlalchemy", "chromadb", "boto3", "redis"]
+HEAVY = [
+    "openai",
+    "fastapi",
+    "flask",
+    "langchain_core",
+    "sqlalchemy",
+    "chromadb",
+    "boto3",
+    "redis",
+    "mcp",
+    "httpx",
+    "watchfiles",
+    "pint",
+    "jmespath",
+    "regex",
+    "bs4",
+    "openpyxl",
+]
 
 
 def run_python(code: str) -> subprocess.CompletedProcess[str]:
