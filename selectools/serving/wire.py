@@ -5,7 +5,7 @@ client written against the FastAPI router works unchanged against the Flask
 blueprint, and the OpenAPI schema is what the server really does.
 
 SSE stream contract: `run_started`, then any of `text_delta`,
-`tool_call_started`, `tool_call_finished`, then exactly one terminating
+`tool_call_started`, `tool_progress`, `tool_call_finished`, then exactly one terminating
 `run_finished` or `error`. `run_finished.output` repeats the whole text:
 a client that renders the deltas must not append it. Lines starting with
 `:` are keep-alive comments.
@@ -36,6 +36,7 @@ from ..events import (
     TextDelta,
     ToolCallFinished,
     ToolCallStarted,
+    ToolProgress,
 )
 from ..messages import Message, ToolCall
 from ..results import AgentResult
@@ -65,6 +66,7 @@ __all__ = [
     "TextDeltaEvent",
     "ToolCallFinishedEvent",
     "ToolCallStartedEvent",
+    "ToolProgressEvent",
     "ToolInfo",
     "ToolsResponse",
     "event_out",
@@ -338,6 +340,16 @@ class ToolCallStartedEvent(BaseModel):
     raw_arguments: str
 
 
+class ToolProgressEvent(BaseModel):
+    """A chunk a streaming (generator) tool yielded; comes before its `tool_call_finished`."""
+
+    type: Literal["tool_progress"] = "tool_progress"
+    run_id: str
+    call_id: str
+    name: str
+    chunk: Any
+
+
 class ToolCallFinishedEvent(BaseModel):
     type: Literal["tool_call_finished"] = "tool_call_finished"
     run_id: str
@@ -375,6 +387,7 @@ StreamEvent: TypeAlias = Annotated[
     RunStartedEvent
     | TextDeltaEvent
     | ToolCallStartedEvent
+    | ToolProgressEvent
     | ToolCallFinishedEvent
     | RunFinishedEvent
     | ErrorEvent,
@@ -386,6 +399,7 @@ _EVENT_MODELS: dict[type, type[BaseModel]] = {
     RunStarted: RunStartedEvent,
     TextDelta: TextDeltaEvent,
     ToolCallStarted: ToolCallStartedEvent,
+    ToolProgress: ToolProgressEvent,
     ToolCallFinished: ToolCallFinishedEvent,
     RunFinished: RunFinishedEvent,
 }
