@@ -69,6 +69,9 @@ class AgentRouter(APIRouter):
         context: a FastAPI dependency returning a mapping passed to tools as
             `RunContext.metadata`.
         options: limits and streaming behaviour, shared with the Flask adapter.
+        mcp: also serve the agent's tools over MCP (streamable HTTP) at
+            `{prefix}/mcp`, behind the same dependencies; the caller's identity
+            reaches tools as `RunContext.identity` (needs `selectools[mcp]`).
         **kwargs: passed to APIRouter (dependencies, tags, ...).
     """
 
@@ -79,6 +82,7 @@ class AgentRouter(APIRouter):
         identity: Callable[..., Any] | None = None,
         context: Callable[..., Any] | None = None,
         options: ServingOptions | None = None,
+        mcp: bool = False,
         **kwargs: Any,
     ) -> None:
         opts = options or ServingOptions()
@@ -156,6 +160,44 @@ class AgentRouter(APIRouter):
         async def list_models() -> Response:
             """OpenAI-compatible model list: the agent, under `options.model_name`."""
             return _send(handlers.models(opts))
+
+        if mcp:
+            if not isinstance(agent, Agent):
+                raise TypeError("AgentRouter(mcp=True) needs an Agent, not a factory.")
+            from selectools.mcp import mcp_app
+
+            mcp_asgi = mcp_app(agent)
+
+            @self.api_route("/mcp", methods=["GET", "POST", "DELETE"], include_in_schema=False)
+            @with_caller
+            async def mcp_endpoint(request: Request, caller: Caller = who) -> Response:
+                """The agent's tools over MCP (streamable HTTP)."""
+                return _MountedMCP(mcp_asgi, await request.body(), caller.identity)
+
+
+class _MountedMCP(Response):
+    """Hands the request (its body already read under the limit) to the MCP app."""
+
+    def __init__(self, app: Any, body: bytes, identity: str | None) -> None:
+        super().__init__()
+        self.app = app
+        self.request_body = body
+        self.identity = identity
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Any) -> None:
+        from selectools.mcp import IDENTITY_KEY
+
+        sent = False
+
+        async def replay() -> Any:
+            nonlocal sent
+            if not sent:
+                sent = True
+                return {"type": "http.request", "body": self.request_body, "more_body": False}
+            return await receive()
+
+        state = {**dict(scope.get("state") or {}), IDENTITY_KEY: self.identity}
+        await self.app({**scope, "state": state}, replay, send)
 
 
 def _send(answer: Answer | Stream) -> Response:

@@ -71,6 +71,9 @@ class Selectools:
         context: called in the request context, returns a mapping given to
             tools as `RunContext.metadata`.
         options: limits and streaming defaults (each also a `SELECTOOLS_*` key).
+        mcp: also serve the agent's tools over MCP (streamable HTTP) at
+            `{prefix}/mcp`, behind your app's auth; `identity` reaches tools as
+            `RunContext.identity` (config `SELECTOOLS_MCP`; needs `selectools[mcp]`).
     """
 
     def __init__(
@@ -82,7 +85,9 @@ class Selectools:
         identity: Callable[[], Any] | None = None,
         context: Callable[[], Mapping[str, Any] | None] | None = None,
         options: ServingOptions | None = None,
+        mcp: bool = False,
     ) -> None:
+        self.mcp = mcp
         self.agent = agent
         self.url_prefix = url_prefix
         self.identity = identity
@@ -106,7 +111,11 @@ class Selectools:
         if store_url and isinstance(chosen, Agent):
             chosen = _with_store(chosen, store_url)
         app.extensions["selectools"] = _AppState(chosen, options, self.identity, self.context)
-        app.register_blueprint(_blueprint(), url_prefix=app.config["SELECTOOLS_URL_PREFIX"])
+        app.config.setdefault("SELECTOOLS_MCP", self.mcp)
+        bp = _blueprint()
+        if app.config["SELECTOOLS_MCP"]:
+            _add_mcp(bp, chosen)
+        app.register_blueprint(bp, url_prefix=app.config["SELECTOOLS_URL_PREFIX"])
 
 
 def _with_store(agent: Agent, url: str) -> Agent:
@@ -166,6 +175,33 @@ def _answers_our_errors(view: ViewFunc) -> ViewFunc:
             return _send(Answer.failure(exc))
 
     return wrapper
+
+
+def _add_mcp(bp: Blueprint, agent: AgentSource) -> None:
+    """`{prefix}/mcp`: the agent's tools over MCP, each request answered whole."""
+    if not isinstance(agent, Agent):
+        raise TypeError("Selectools(mcp=True) needs an Agent, not a factory.")
+    from selectools.bridge import run_coroutine_sync
+    from selectools.mcp import answer_once, mcp_app
+
+    asgi = mcp_app(agent)
+
+    @bp.route("/mcp", methods=["GET", "POST", "DELETE"])
+    @_answers_our_errors
+    def mcp() -> Response:
+        budget = BodyBudget(_state().options.max_body_bytes, request.headers.get("Content-Length"))
+        body = read_sync(request.stream.read, budget)
+        status, headers, content = run_coroutine_sync(
+            answer_once(
+                asgi,
+                method=request.method,
+                headers=list(request.headers.items()),
+                body=body,
+                query_string=request.query_string,
+                identity=_caller().identity,
+            )
+        )
+        return Response(content, status, headers)
 
 
 def _blueprint() -> Blueprint:

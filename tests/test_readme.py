@@ -229,3 +229,15 @@ def test_plugins_example_runs(tmp_path: Path) -> None:
 def test_streaming_tools_example_runs(tmp_path: Path) -> None:
     out = run_tools_block("### Streaming tool results", tmp_path)
     assert out == "progress 1/3\nprogress 2/3\nprogress 3/3\n"
+
+
+def test_mcp_examples_run(tmp_path: Path) -> None:
+    import pytest
+
+    pytest.importorskip("mcp")
+    section = README.split("### MCP both ways", 1)[1].split("\n### ", 1)[0]
+    client, server = re.findall(r"```python\n(.*?)```", section, re.S)
+    (tmp_path / "shop_mcp_server.py").write_text(server)
+    out = run_tools_block("### MCP both ways", tmp_path)
+    assert out == '{"order_id": 7, "status": "shipped"}\n'
+    assert client in README
