@@ -7,6 +7,7 @@ SDK called from `arun`):
   inside a running event loop (Jupyter, async servers). One daemon thread owns
   a private event loop; a caller that stops waiting (timeout) cancels it.
 - `sync_iterate(agen, deadline=)`: drive an async iterator from sync code.
+- `await_on_bridge(coro)`: await work on the bridge loop from any other loop.
 - `run_in_thread(func, ...)`: await a blocking callable without blocking the loop.
 - `submit_in_thread(func, ...)`: start one and get a `concurrent.futures.Future`.
 
@@ -24,6 +25,7 @@ from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
 from typing import Any, TypeVar
 
 __all__ = [
+    "await_on_bridge",
     "run_coroutine_sync",
     "run_in_thread",
     "submit_in_thread",
@@ -94,6 +96,27 @@ def run_coroutine_sync(coro: Coroutine[Any, Any, T], timeout: float | None = Non
         # wait (briefly) until it has stopped, so whatever it was iterating can be closed.
         loop.call_soon_threadsafe(lambda: [t.cancel() for t in task_box])
         concurrent.futures.wait([done], timeout=CANCEL_GRACE)
+        raise
+
+
+async def await_on_bridge(coro: Coroutine[Any, Any, T]) -> T:
+    """Await `coro` on the bridge loop from any event loop.
+
+    For resources bound to the bridge loop (a client session opened there and
+    shared by sync and async callers); cancelling the caller cancels it there.
+    """
+    loop = _background_loop()
+    try:
+        running: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+    except RuntimeError:
+        running = None
+    if running is loop:
+        return await coro
+    future = asyncio.run_coroutine_threadsafe(coro, loop)
+    try:
+        return await asyncio.wrap_future(future)
+    except asyncio.CancelledError:
+        future.cancel()
         raise
 
 

@@ -52,7 +52,8 @@ class SelectoolsError(Exception):
 
 
 def _snake_case(name: str) -> str:
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+    # RateLimitError -> rate_limit_error; acronyms stay whole: MCPToolError -> mcp_tool_error
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", "_", name).lower()
 
 
 class InvalidInputError(SelectoolsError, ValueError):

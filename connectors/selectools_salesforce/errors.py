@@ -23,10 +23,6 @@ class SalesforceRefusedError(SalesforceToolError, RefusedError):
 class SOQLRefusedError(SalesforceRefusedError):
     """The SOQL is not one SELECT that reaches only allowed objects."""
 
-    @property
-    def error_type(self) -> str:
-        return "soql_refused_error"
-
 
 class SalesforceUpstreamError(SalesforceToolError, UpstreamError):
     """Salesforce failed or rejected the call (malformed query, expired session, ...)."""

@@ -17,13 +17,12 @@ them as writes until the server says otherwise.
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import contextlib
 import re
-from collections.abc import Awaitable, Callable, Collection, Mapping
+from collections.abc import Awaitable, Callable, Collection, Coroutine, Mapping
 from typing import Any, TypeVar
 
-from ..bridge import _background_loop
+from ..bridge import await_on_bridge, run_coroutine_sync
 from ..extras import require
 from ..tools.schema import clean_schema
 from ..tools.tool import Tool
@@ -38,17 +37,9 @@ _NAME = re.compile(r"[^A-Za-z0-9_-]")
 class MCPToolError(ToolkitError):
     """The MCP server answered the call with an error (its text is the message)."""
 
-    @property
-    def error_type(self) -> str:
-        return "mcp_tool_error"
-
 
 class MCPConnectionError(UpstreamError):
     """The MCP server could not be started or reached, or it went away."""
-
-    @property
-    def error_type(self) -> str:
-        return "mcp_connection_error"
 
 
 class MCPToolkit(Toolkit):
@@ -136,7 +127,7 @@ class MCPToolkit(Toolkit):
     async def aclose(self) -> None:
         session, self._session = self._session, None
         if session is not None:
-            await _await_on_bridge(session.stop())
+            await await_on_bridge(session.stop())
 
     # -- calls ----------------------------------------------------------------------
 
@@ -161,7 +152,7 @@ class MCPToolkit(Toolkit):
         schema.setdefault("type", "object")
 
         async def acall(**arguments: Any) -> Any:
-            return await _await_on_bridge(self._call(remote, arguments))
+            return await await_on_bridge(self._call(remote, arguments))
 
         def call(**arguments: Any) -> Any:
             return self._on_bridge(self._call(remote, arguments))
@@ -212,8 +203,8 @@ class MCPToolkit(Toolkit):
         command = getattr(server, "command", "")
         return " ".join([command, *getattr(server, "args", [])]).strip() or repr(server)
 
-    def _on_bridge(self, coro: Awaitable[T]) -> T:
-        return _submit(coro).result()
+    def _on_bridge(self, coro: Coroutine[Any, Any, T]) -> T:
+        return run_coroutine_sync(coro)
 
 
 # -- the session, held open on the bridge loop ----------------------------------------
@@ -344,28 +335,3 @@ def _reason(exc: BaseException) -> str:
     first = leaves[0] if leaves else exc
     text = str(first).strip()
     return f"{type(first).__name__}: {text}" if text else type(first).__name__
-
-
-def _submit(coro: Awaitable[T]) -> concurrent.futures.Future[T]:
-    """Run on the bridge loop, where every MCP session of this process lives."""
-    return asyncio.run_coroutine_threadsafe(_as_coroutine(coro), _background_loop())
-
-
-async def _as_coroutine(awaitable: Awaitable[T]) -> T:
-    return await awaitable
-
-
-async def _await_on_bridge(coro: Awaitable[T]) -> T:
-    """Await work on the bridge loop from any loop; cancelling here cancels it there."""
-    try:
-        running = asyncio.get_running_loop()
-    except RuntimeError:
-        running = None
-    if running is _background_loop():
-        return await coro
-    future = _submit(coro)
-    try:
-        return await asyncio.wrap_future(future)
-    except asyncio.CancelledError:
-        future.cancel()
-        raise

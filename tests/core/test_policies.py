@@ -267,3 +267,15 @@ def test_sync_run_honours_the_run_timeout_while_the_model_is_silent() -> None:
         agent.run("hello?")
     with pytest.raises(RunTimeoutError):
         list(agent.stream("hello?"))
+
+
+def test_error_types_are_snake_case_with_acronyms_kept_whole() -> None:
+    class MCPToolError(ToolkitError):
+        pass
+
+    class S3RefusedError(ToolkitError):
+        pass
+
+    assert MCPToolError("x").error_type == "mcp_tool_error"
+    assert S3RefusedError("x").error_type == "s3_refused_error"
+    assert RunTimeoutError("x").error_type == "run_timeout_error"
