@@ -41,15 +41,7 @@ SessionPath = Annotated[str, Path(pattern=wire.SESSION_ID_PATTERN, max_length=12
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
     status: {"model": wire.ErrorResponse, "description": text}
-    for status, text in (
-        (404, "Unknown session, or not yours"),
-        (413, "Body, input or batch over the limit"),
-        (422, "Invalid request: `error.fields` names each field"),
-        (429, "The model provider is rate limiting (see Retry-After)"),
-        (500, "An unexpected failure (logged; the answer reveals nothing)"),
-        (502, "The model provider failed or rejected our credentials"),
-        (504, "The run or the provider timed out"),
-    )
+    for status, text in wire.ERROR_STATUSES.items()
 }
 _SSE: dict[int | str, dict[str, Any]] = {
     200: {"content": {"text/event-stream": {}}, "description": "Server-Sent Events"}

@@ -43,6 +43,7 @@ from ..results import AgentResult
 from ..usage import Usage
 
 __all__ = [
+    "ERROR_STATUSES",
     "SESSION_ID_PATTERN",
     "BatchItem",
     "BatchRequest",
@@ -73,6 +74,16 @@ __all__ = [
 ]
 
 SESSION_ID_PATTERN = r"^[A-Za-z0-9._:-]{1,128}$"
+
+ERROR_STATUSES = {  # every error status an agent route answers, for API docs
+    404: "Unknown session, or not yours",
+    413: "Body, input or batch over the limit",
+    422: "Invalid request: `error.fields` names each field",
+    429: "The model provider is rate limiting (see Retry-After)",
+    500: "An unexpected failure (logged; the answer reveals nothing)",
+    502: "The model provider failed or rejected our credentials",
+    504: "The run or the provider timed out",
+}
 SessionId = Annotated[
     str,
     Field(
