@@ -23,6 +23,12 @@ def get_weather(city: str) -> str:
     return f"sunny in {city}"
 
 
+async def aget_weather(city: str) -> str:
+    """Weather for a city (async: under `arun` a sync tool would hop to a thread, which the
+    bare route does not do, so the FastAPI rows compare the same work)."""
+    return f"sunny in {city}"
+
+
 def respond(request: ModelRequest) -> Reply | str:
     """One conversation per request: decided by that request's own messages."""
     last = request.messages[-1]
@@ -39,9 +45,11 @@ def scripted() -> ScriptedProvider:
 
 
 SCHEMAS = (tool(get_weather).schema(),)
+weather = tool(name="get_weather")(aget_weather)
 bare_provider = scripted()
 app = FastAPI()
-app.include_router(AgentRouter(Agent([get_weather], scripted())), prefix="/agent")
+agent = Agent([weather], scripted())
+app.include_router(AgentRouter(agent), prefix="/agent")
 
 
 async def hand_loop(prompt: str) -> str:
@@ -53,7 +61,7 @@ async def hand_loop(prompt: str) -> str:
         if not response.message.tool_calls:
             return response.message.content or ""
         for tc in response.message.tool_calls:
-            output = get_weather(**json.loads(tc.arguments))
+            output = await aget_weather(**json.loads(tc.arguments))
             messages.append(Message.tool(output, tool_call_id=tc.id, name=tc.name))
 
 
@@ -74,6 +82,14 @@ async def plain_invoke(request: Request) -> Response:
     body = json.loads(await request.body())
     text = await hand_loop(body["input"])
     return Response(json.dumps({"output": text}), media_type="application/json")
+
+
+@app.post("/arun/invoke")
+async def arun_invoke(request: Request) -> Response:
+    """A bare route calling the agent itself: isolates what the router adds."""
+    body = json.loads(await request.body())
+    result = await agent.arun(body["input"])
+    return Response(json.dumps({"output": result.text}), media_type="application/json")
 
 
 @app.post("/plain/stream")

@@ -12,13 +12,21 @@ from selectools import Agent
 from selectools_flask import Selectools
 
 app = Flask(__name__)
-Selectools(app, agent=Agent([get_weather], scripted()))
+agent = Agent([get_weather], scripted())
+Selectools(app, agent=agent)
 
 
 @app.post("/plain/invoke")
 def plain_invoke() -> Response:
     text = hand_loop_sync(json.loads(request.get_data())["input"])
     return Response(json.dumps({"output": text}), mimetype="application/json")
+
+
+@app.post("/arun/invoke")
+def arun_invoke() -> Response:
+    """A bare view calling the agent itself: isolates what the extension adds."""
+    result = agent.run(json.loads(request.get_data())["input"])
+    return Response(json.dumps({"output": result.text}), mimetype="application/json")
 
 
 @app.post("/plain/stream")
