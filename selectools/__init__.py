@@ -10,6 +10,7 @@ from .agent import Agent
 from .config import AgentConfig
 from .context import RunContext
 from .errors import (
+    CircuitOpenError,
     ContextLengthError,
     InvalidInputError,
     MaxIterationsError,
@@ -18,6 +19,9 @@ from .errors import (
     ProviderConnectionError,
     ProviderError,
     ProviderTimeoutError,
+    ProviderUnavailableError,
+    QuotaExceededError,
+    RateLimitedError,
     RateLimitError,
     RunTimeoutError,
     SelectoolsError,
@@ -74,6 +78,7 @@ __all__ = [
     "Agent",
     "AgentConfig",
     "AgentResult",
+    "CircuitOpenError",
     "ContextLengthError",
     "ConversationMemory",
     "Event",
@@ -91,8 +96,11 @@ __all__ = [
     "ProviderConnectionError",
     "ProviderError",
     "ProviderTimeoutError",
+    "ProviderUnavailableError",
     "ProviderWrapper",
+    "QuotaExceededError",
     "RateLimitError",
+    "RateLimitedError",
     "RefusedError",
     "Reply",
     "RunContext",

@@ -7,10 +7,13 @@ mapping from exceptions to HTTP lives with the exceptions, not in each adapter.
 
 from __future__ import annotations
 
+import math
 import re
+from collections.abc import Sequence
 from typing import ClassVar
 
 __all__ = [
+    "CircuitOpenError",
     "ContextLengthError",
     "InvalidInputError",
     "MaxIterationsError",
@@ -19,13 +22,17 @@ __all__ = [
     "ProviderConnectionError",
     "ProviderError",
     "ProviderTimeoutError",
+    "ProviderUnavailableError",
+    "QuotaExceededError",
     "RateLimitError",
+    "RateLimitedError",
     "RunTimeoutError",
     "SelectoolsError",
     "SessionNotFoundError",
     "ToolArgumentError",
     "ToolDefinitionError",
     "ToolExecutionError",
+    "retry_after_headers",
 ]
 
 
@@ -54,6 +61,13 @@ class SelectoolsError(Exception):
 def _snake_case(name: str) -> str:
     # RateLimitError -> rate_limit_error; acronyms stay whole: MCPToolError -> mcp_tool_error
     return re.sub(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", "_", name).lower()
+
+
+def retry_after_headers(seconds: float | None) -> dict[str, str]:
+    """`Retry-After` in whole seconds, rounded up: a client that waits less comes back early."""
+    if seconds is None:
+        return {}
+    return {"Retry-After": str(max(1, math.ceil(seconds)))}
 
 
 class InvalidInputError(SelectoolsError, ValueError):
@@ -132,9 +146,7 @@ class RateLimitError(ProviderError):
 
     @property
     def http_headers(self) -> dict[str, str]:
-        if self.retry_after is None:
-            return {}
-        return {"Retry-After": str(max(1, round(self.retry_after)))}
+        return retry_after_headers(self.retry_after)
 
 
 class ProviderTimeoutError(ProviderError):
@@ -151,6 +163,79 @@ class ContextLengthError(ProviderError):
     """The conversation no longer fits the model's context window."""
 
     default_status = 400
+
+
+class ProviderUnavailableError(ProviderError):
+    """No provider could answer: every one failed or is switched off (HTTP 503 with Retry-After).
+
+    `errors` holds each provider's failure, in the order they were tried.
+    """
+
+    default_status = 503
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        provider: str = "",
+        retry_after: float | None = None,
+        errors: Sequence[BaseException] = (),
+    ) -> None:
+        super().__init__(message, provider=provider)
+        self.retry_after = retry_after
+        self.errors = tuple(errors)
+
+    @property
+    def error_type(self) -> str:
+        return "provider_unavailable"
+
+    @property
+    def http_headers(self) -> dict[str, str]:
+        return retry_after_headers(self.retry_after)
+
+
+class CircuitOpenError(ProviderUnavailableError):
+    """A circuit breaker skips a provider that kept failing; no request was made."""
+
+    @property
+    def error_type(self) -> str:
+        return "circuit_open"
+
+
+class RateLimitedError(SelectoolsError):
+    """A caller went over one of our rate limits (not the provider's): HTTP 429 with Retry-After."""
+
+    default_status = 429
+
+    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+    @property
+    def error_type(self) -> str:
+        return "rate_limited"
+
+    @property
+    def http_headers(self) -> dict[str, str]:
+        return retry_after_headers(self.retry_after)
+
+
+class QuotaExceededError(SelectoolsError):
+    """A caller used up a token or cost quota: HTTP 429 with Retry-After (when it renews)."""
+
+    default_status = 429
+
+    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+    @property
+    def error_type(self) -> str:
+        return "quota_exceeded"
+
+    @property
+    def http_headers(self) -> dict[str, str]:
+        return retry_after_headers(self.retry_after)
 
 
 class MaxIterationsError(SelectoolsError):

@@ -126,6 +126,7 @@ class Run:
         self.usage = Usage()
         self.iterations = 0
         self.model = ""
+        self.provider = ""
 
     # -- the steps, in the order a run takes them ------------------------------------
 
@@ -182,6 +183,7 @@ class Run:
         """Record the model's answer; return the tool calls to run (empty: the run is done)."""
         self.usage = self.usage + response.usage
         self.model = response.model or self.model
+        self.provider = response.provider or self.provider
         self.messages.append(response.message)
         self.new_messages.append(response.message)
         tools = self.setup.tools.tools
@@ -217,6 +219,7 @@ class Run:
             session_id=self.session_id,
             model=self.model,
             iterations=self.iterations,
+            provider=self.provider,
         )
 
     # -- limits --------------------------------------------------------------------

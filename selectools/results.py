@@ -14,7 +14,10 @@ __all__ = ["AgentResult", "ToolCallRecord"]
 
 @dataclass(frozen=True, slots=True)
 class ToolCallRecord:
-    """One tool call: what the model asked, what the tool returned or why it failed."""
+    """One tool call: what the model asked, what the tool returned or why it failed.
+
+    `cached` marks a result a tool cache gave instead of calling the tool.
+    """
 
     id: str
     name: str
@@ -25,6 +28,7 @@ class ToolCallRecord:
     error: str | None = None
     error_type: str | None = None
     duration_ms: float = 0.0
+    cached: bool = False
 
     @property
     def ok(self) -> bool:
@@ -40,12 +44,17 @@ class ToolCallRecord:
             "error": self.error,
             "error_type": self.error_type,
             "duration_ms": round(self.duration_ms, 3),
+            "cached": self.cached,
         }
 
 
 @dataclass(frozen=True, slots=True)
 class AgentResult:
-    """The outcome of one run; `messages` is the full conversation the model saw."""
+    """The outcome of one run; `messages` is the full conversation the model saw.
+
+    `model` and `provider` are those of the last answer (with a FallbackProvider,
+    the member that answered); `usage` prices each call at its own model's price.
+    """
 
     text: str
     messages: tuple[Message, ...]
@@ -56,6 +65,7 @@ class AgentResult:
     session_id: str | None = None
     model: str = ""
     iterations: int = 0
+    provider: str = ""
 
     @property
     def cost_usd(self) -> float | None:
@@ -80,6 +90,7 @@ class AgentResult:
             "session_id": self.session_id,
             "output": self.text,
             "model": self.model,
+            "provider": self.provider,
             "iterations": self.iterations,
             "tool_calls": [record.to_dict() for record in self.tool_calls],
             "usage": self.usage.to_dict(),

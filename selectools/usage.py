@@ -14,12 +14,19 @@ logger = logging.getLogger("selectools.usage")
 
 @dataclass(frozen=True, slots=True)
 class Usage:
-    """Tokens one or more model calls used; `cost_usd` is None when any price is unknown."""
+    """Tokens one or more model calls used; `cost_usd` is None when any price is unknown.
+
+    `requests` counts calls that reached a model; `cache_hits` counts answers a
+    response cache gave instead (no tokens, no cost), `cache_misses` calls it
+    had to pass on.
+    """
 
     input_tokens: int = 0
     output_tokens: int = 0
     requests: int = 0
     cost_usd: float | None = 0.0
+    cache_hits: int = 0
+    cache_misses: int = 0
 
     @property
     def total_tokens(self) -> int:
@@ -36,6 +43,8 @@ class Usage:
             output_tokens=self.output_tokens + other.output_tokens,
             requests=self.requests + other.requests,
             cost_usd=cost,
+            cache_hits=self.cache_hits + other.cache_hits,
+            cache_misses=self.cache_misses + other.cache_misses,
         )
 
     def to_dict(self) -> dict[str, int | float | None]:
@@ -45,6 +54,8 @@ class Usage:
             "total_tokens": self.total_tokens,
             "requests": self.requests,
             "cost_usd": self.cost_usd,
+            "cache_hits": self.cache_hits,
+            "cache_misses": self.cache_misses,
         }
 
 

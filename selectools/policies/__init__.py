@@ -14,14 +14,22 @@ from .base import (
     compose_provider,
     tool_policies,
 )
+from .breaker import CircuitBreaker, CircuitState, CircuitStateChanged
 from .logging import LogCalls
+from .retry import Retry, RetryScheduled, is_transient
 
 __all__ = [
     "BeforeTool",
+    "CircuitBreaker",
+    "CircuitState",
+    "CircuitStateChanged",
     "LogCalls",
     "ProviderPolicy",
     "ProviderWrapper",
+    "Retry",
+    "RetryScheduled",
     "ToolPolicy",
     "compose_provider",
+    "is_transient",
     "tool_policies",
 ]

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from .base import ModelRequest, ModelResponse, Provider, TextChunk
+from .fallback import FallbackProvider
 from .openai import OpenAIProvider
 from .scripted import Reply, ScriptedCall, ScriptedProvider, call
 
 __all__ = [
+    "FallbackProvider",
     "ModelRequest",
     "ModelResponse",
     "OpenAIProvider",

@@ -41,12 +41,16 @@ class ModelRequest:
 
 @dataclass(frozen=True, slots=True)
 class ModelResponse:
-    """The model's complete answer: an assistant message (text and/or tool calls)."""
+    """The model's complete answer: an assistant message (text and/or tool calls).
+
+    `provider` names the provider that answered (a `FallbackProvider` member, say).
+    """
 
     message: Message
     usage: Usage = field(default_factory=Usage)
     model: str = ""
     finish_reason: str | None = None
+    provider: str = ""
 
 
 @dataclass(frozen=True, slots=True)

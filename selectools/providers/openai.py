@@ -26,6 +26,8 @@ from .base import ModelRequest, ModelResponse, TextChunk
 if TYPE_CHECKING:
     import openai
 
+    from ..policies.retry import Retry
+
 __all__ = ["OpenAIProvider"]
 
 logger = logging.getLogger("selectools.providers.openai")
@@ -46,9 +48,14 @@ class OpenAIProvider:
     message a web client sees. An answer that is not a chat completion, or a
     stream that ends before the model finished, is a `ProviderError` (502).
     The async client is made per running event loop.
-    """
 
-    name = "openai"
+    Retries: exactly one layer. The SDK's own retries are always off; this
+    provider retries transient failures `max_retries` times with
+    `selectools.policies.Retry` (backoff with jitter, `Retry-After` honoured,
+    bounded by the run's time left), or as `retry=Retry(...)` says. `timeout`
+    bounds each attempt. `name` labels this provider in results, usage and
+    errors (e.g. "primary", "azure") when a `FallbackProvider` holds several.
+    """
 
     def __init__(
         self,
@@ -58,15 +65,22 @@ class OpenAIProvider:
         base_url: str | None = None,
         timeout: float | None = 60.0,
         max_retries: int = 2,
+        retry: Retry | None = None,
+        name: str = "openai",
         stream_usage: bool = True,
         client: openai.OpenAI | None = None,
         async_client: openai.AsyncOpenAI | None = None,
     ) -> None:
+        self.name = name
         self.model = model or os.environ.get("SELECTOOLS_MODEL") or DEFAULT_MODEL
         self.base_url = base_url or os.environ.get("OPENAI_BASE_URL")
         self._api_key = api_key
         self._timeout = timeout
-        self._max_retries = max_retries
+        if retry is None and max_retries > 0:
+            from ..policies.retry import Retry
+
+            retry = Retry(attempts=max_retries + 1)
+        self.retry = retry
         self._stream_usage = stream_usage
         self._client = client
         self._async_client = async_client  # given by the caller: used on any loop
@@ -77,7 +91,8 @@ class OpenAIProvider:
         self._price_provider = "openai" if self.base_url is None else None
 
     def __repr__(self) -> str:
-        return f"OpenAIProvider(model={self.model!r}, base_url={self.base_url!r})"
+        label = "" if self.name == "openai" else f", name={self.name!r}"
+        return f"OpenAIProvider(model={self.model!r}, base_url={self.base_url!r}{label})"
 
     # -- clients, built on first use so importing selectools never imports openai --
 
@@ -89,7 +104,7 @@ class OpenAIProvider:
             "api_key": key,
             "base_url": self.base_url,
             "timeout": self._timeout,
-            "max_retries": self._max_retries,
+            "max_retries": 0,  # the one retry layer is ours (self.retry), never the SDK's too
         }
 
     @property
@@ -117,16 +132,36 @@ class OpenAIProvider:
                 raise ProviderAuthError(_no_key_message(exc), provider=self.name) from None
         return made
 
-    # -- the four calls --
+    # -- the four calls, each attempt retried by `self.retry` when set --
 
     def complete(self, request: ModelRequest) -> ModelResponse:
+        if self.retry is None:
+            return self._complete_once(request)
+        return self.retry.call(self._complete_once, request, self.name)
+
+    async def acomplete(self, request: ModelRequest) -> ModelResponse:
+        if self.retry is None:
+            return await self._acomplete_once(request)
+        return await self.retry.acall(self._acomplete_once, request, self.name)
+
+    def stream(self, request: ModelRequest) -> Iterator[TextChunk | ModelResponse]:
+        if self.retry is None:
+            return self._stream_once(request)
+        return self.retry.stream(self._stream_once, request, self.name)
+
+    def astream(self, request: ModelRequest) -> AsyncIterator[TextChunk | ModelResponse]:
+        if self.retry is None:
+            return self._astream_once(request)
+        return self.retry.astream(self._astream_once, request, self.name)
+
+    def _complete_once(self, request: ModelRequest) -> ModelResponse:
         try:
             raw = self.client.chat.completions.create(**self._params(request, stream=False))
         except Exception as exc:
             raise self._translate(exc) from exc
         return self._response(raw)
 
-    async def acomplete(self, request: ModelRequest) -> ModelResponse:
+    async def _acomplete_once(self, request: ModelRequest) -> ModelResponse:
         try:
             raw = await self.async_client.chat.completions.create(
                 **self._params(request, stream=False)
@@ -135,7 +170,7 @@ class OpenAIProvider:
             raise self._translate(exc) from exc
         return self._response(raw)
 
-    def stream(self, request: ModelRequest) -> Iterator[TextChunk | ModelResponse]:
+    def _stream_once(self, request: ModelRequest) -> Iterator[TextChunk | ModelResponse]:
         assembler = _StreamAssembler(self.model)
         try:
             with self.client.chat.completions.create(
@@ -149,7 +184,9 @@ class OpenAIProvider:
             raise self._translate(exc) from exc
         yield self._finish(assembler)
 
-    async def astream(self, request: ModelRequest) -> AsyncIterator[TextChunk | ModelResponse]:
+    async def _astream_once(
+        self, request: ModelRequest
+    ) -> AsyncIterator[TextChunk | ModelResponse]:
         assembler = _StreamAssembler(self.model)
         try:
             chunks = await self.async_client.chat.completions.create(
@@ -179,8 +216,9 @@ class OpenAIProvider:
             params["temperature"] = request.temperature
         if request.max_tokens is not None:
             params["max_tokens"] = request.max_tokens
-        if request.timeout is not None:
-            params["timeout"] = request.timeout
+        if request.timeout is not None:  # the time the run (or retry budget) has left
+            timeout = request.timeout
+            params["timeout"] = timeout if self._timeout is None else min(timeout, self._timeout)
         if stream:
             params["stream"] = True
             if self._stream_usage:
@@ -217,6 +255,7 @@ class OpenAIProvider:
             ),
             model=model,
             finish_reason=choice.finish_reason,
+            provider=self.name,
         )
 
     def _finish(self, assembler: _StreamAssembler) -> ModelResponse:
@@ -238,6 +277,7 @@ class OpenAIProvider:
             ),
             model=assembler.model,
             finish_reason=assembler.finish_reason,
+            provider=self.name,
         )
 
     def _translate(self, exc: Exception) -> Exception:
@@ -310,8 +350,15 @@ def translate_openai_error(exc: Exception, *, provider: str, model: str) -> Exce
     The upstream's text is logged and kept in `error.detail`, never put in the
     message (web adapters send messages to clients).
     """
+    import httpx
     import openai
 
+    if isinstance(exc, httpx.TransportError):  # the connection broke mid-stream
+        return ProviderConnectionError(
+            f"The connection to the model server ({provider}) broke off mid-answer "
+            f"({type(exc).__name__}). Retry, or check the server.",
+            provider=provider,
+        )
     if not isinstance(exc, openai.OpenAIError):
         if isinstance(exc, ValueError | TypeError | AttributeError | KeyError):
             logger.warning("model server answer could not be read (%s): %s", provider, exc)
@@ -344,6 +391,15 @@ def translate_openai_error(exc: Exception, *, provider: str, model: str) -> Exce
         error = ProviderAuthError(
             f"The model server rejected the API key (HTTP {status}). "
             f"Check OPENAI_API_KEY or the api_key argument.",
+            provider=provider,
+            status_code=status,
+        )
+    elif isinstance(exc, openai.RateLimitError) and getattr(exc, "code", None) == (
+        "insufficient_quota"
+    ):
+        error = ProviderError(  # the account is out of credit: waiting will not help
+            "The model server's account has no quota left (HTTP 429). Check the provider "
+            "account's plan and billing.",
             provider=provider,
             status_code=status,
         )

@@ -155,6 +155,7 @@ class ScriptedProvider:
             usage=usage,
             model=self.model,
             finish_reason="tool_calls" if calls else "stop",
+            provider=self.name,
         )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -28,14 +29,18 @@ class FakeReply:
     error: dict[str, Any] | None = None
     headers: dict[str, str] = field(default_factory=dict)
     chunk_delay: float = 0.0
+    delay: float = 0.0  # seconds before answering at all (a hanging server); stop() ends it
+    cut_after: int | None = None  # stream: drop the connection after this many chunks
+    hold: threading.Event | None = None  # answer only once this is set (or the server stops)
 
 
 class FakeOpenAIServer:
-    """Serves queued replies; every request body is kept in `requests`."""
+    """Serves queued replies, then `default` (if set); every request body is kept in `requests`."""
 
-    def __init__(self) -> None:
+    def __init__(self, default: FakeReply | None = None) -> None:
         self.replies: list[FakeReply] = []
         self.requests: list[dict[str, Any]] = []
+        self.default = default
         self.disconnects = 0
         self.released = threading.Event()  # set on stop: hanging requests give up
         self.hanging = threading.Semaphore(0)  # released once per request that hangs
@@ -55,6 +60,12 @@ class FakeOpenAIServer:
         self._thread.start()
         return self
 
+    @property
+    def count(self) -> int:
+        """How many requests this server has seen."""
+        with self._lock:
+            return len(self.requests)
+
     def stop(self) -> None:
         self.released.set()
         self._httpd.shutdown()
@@ -67,9 +78,19 @@ class FakeOpenAIServer:
     def next_reply(self, body: dict[str, Any]) -> FakeReply:
         with self._lock:
             self.requests.append(body)
-            if not self.replies:
-                return FakeReply(status=500, error={"message": "fake server: no reply queued"})
-            return self.replies.pop(0)
+            if self.replies:
+                return self.replies.pop(0)
+            if self.default is not None:
+                return self.default
+            return FakeReply(status=500, error={"message": "fake server: no reply queued"})
+
+
+def refused_url() -> str:
+    """A base_url nobody listens on: connecting to it is refused at once."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    return f"http://127.0.0.1:{port}/v1"
 
 
 def completion(reply: FakeReply, model: str) -> dict[str, Any]:
@@ -166,13 +187,19 @@ def _handler_for(server: FakeOpenAIServer) -> type[BaseHTTPRequestHandler]:
             if reply.fault is not None:
                 self._fault(reply, model)
                 return
+            if reply.delay and server.released.wait(reply.delay):
+                return  # the server is stopping: never answer
+            while reply.hold is not None and not reply.hold.wait(0.05):
+                if server.released.is_set():
+                    return
             if reply.status != 200:
                 payload = {"error": reply.error or {"message": "error", "type": "error"}}
                 self._send_json(reply.status, payload, reply.headers)
                 return
             if body.get("stream"):
                 include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
-                self._send_stream(stream_chunks(reply, model, include_usage), reply.chunk_delay)
+                chunks = stream_chunks(reply, model, include_usage)
+                self._send_stream(chunks, reply.chunk_delay, reply.cut_after)
             else:
                 self._send_json(200, completion(reply, model), {})
 
@@ -213,21 +240,33 @@ def _handler_for(server: FakeOpenAIServer) -> type[BaseHTTPRequestHandler]:
             self.end_headers()
             self.wfile.write(data)
 
-        def _send_stream(self, chunks: Iterator[dict[str, Any]], delay: float) -> None:
+        def _send_stream(
+            self, chunks: Iterator[dict[str, Any]], delay: float, cut_after: int | None
+        ) -> None:
             self.send_response(200)
             self.send_header("content-type", "text/event-stream")
+            self.send_header("transfer-encoding", "chunked")
             self.send_header("connection", "close")
             self.end_headers()
             try:
-                for item in chunks:
-                    self.wfile.write(f"data: {json.dumps(item)}\n\n".encode())
+                for sent, item in enumerate(chunks):
+                    if cut_after is not None and sent >= cut_after:
+                        self.wfile.flush()
+                        self.connection.shutdown(socket.SHUT_RDWR)  # mid-body: a cut stream
+                        self.close_connection = True
+                        return
+                    self._write_chunk(f"data: {json.dumps(item)}\n\n".encode())
                     self.wfile.flush()
                     if delay:
                         time.sleep(delay)
-                self.wfile.write(b"data: [DONE]\n\n")
+                self._write_chunk(b"data: [DONE]\n\n")
+                self.wfile.write(b"0\r\n\r\n")
                 self.wfile.flush()
             except (BrokenPipeError, ConnectionResetError):
                 server.disconnects += 1
             self.close_connection = True
+
+        def _write_chunk(self, data: bytes) -> None:
+            self.wfile.write(f"{len(data):x}\r\n".encode() + data + b"\r\n")
 
     return Handler
