@@ -33,7 +33,8 @@ class Agent:
     are added). `agent.tools.add/replace/remove` change them while the agent
     serves: the next run sees the change. `policies` wrap the provider and
     intercept tool calls (see `selectools.policies`); the first listed is the
-    outermost.
+    outermost. `cache` (a `ResponseCache` or `SemanticCache`) is the innermost
+    provider policy: a hit skips retries, fallbacks and the model.
     """
 
     def __init__(
@@ -46,6 +47,7 @@ class Agent:
         memory: ConversationMemory | None = None,
         observers: Iterable[object] = (),
         policies: Iterable[object] = (),
+        cache: object | None = None,
         name: str = "agent",
     ) -> None:
         if provider is None:
@@ -54,7 +56,8 @@ class Agent:
             provider = OpenAIProvider()
         self.tools = ToolSet(_flatten(tools))
         self.provider = provider
-        self.policies = tuple(policies)
+        self.cache = cache
+        self.policies = (*policies, cache) if cache is not None else tuple(policies)
         self._tool_policies = tool_policies(self.policies)
         self._wrapped: tuple[Provider, Provider] | None = None  # (provider, with policies)
         self.system_prompt = system_prompt

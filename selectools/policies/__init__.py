@@ -15,8 +15,13 @@ from .base import (
     tool_policies,
 )
 from .breaker import CircuitBreaker, CircuitState, CircuitStateChanged
+from .cache import ResponseCache
 from .logging import LogCalls
+from .quota import Quota, QuotaUse
+from .ratelimit import RateLimiter, ToolRateLimit
 from .retry import Retry, RetryScheduled, is_transient
+from .semantic_cache import SemanticCache
+from .tool_cache import ToolCache
 
 __all__ = [
     "BeforeTool",
@@ -26,9 +31,16 @@ __all__ = [
     "LogCalls",
     "ProviderPolicy",
     "ProviderWrapper",
+    "Quota",
+    "QuotaUse",
+    "RateLimiter",
+    "ResponseCache",
     "Retry",
     "RetryScheduled",
+    "SemanticCache",
+    "ToolCache",
     "ToolPolicy",
+    "ToolRateLimit",
     "compose_provider",
     "is_transient",
     "tool_policies",

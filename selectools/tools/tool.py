@@ -163,6 +163,8 @@ def tool(
     timeout: float | None = None,
     writes: bool = False,
     policies: Iterable[ToolInterceptor] = (),
+    cache_ttl: float | None = None,
+    rate_limit: str | None = None,
 ) -> Callable[[Callable[P, R]], Tool[P, R]]: ...
 def tool(
     func: Callable[..., Any] | None = None,
@@ -173,6 +175,8 @@ def tool(
     timeout: float | None = None,
     writes: bool = False,
     policies: Iterable[ToolInterceptor] = (),
+    cache_ttl: float | None = None,
+    rate_limit: str | None = None,
 ) -> Tool | Callable[[Callable[..., Any]], Tool]:
     """Make a tool from a typed, documented function (sync or async).
 
@@ -181,9 +185,12 @@ def tool(
     The tool keeps the function's types (`Tool[P, R]`): type checkers and IDEs
     know its parameters and return type when it is called directly.
     `writes=True` marks a tool that changes outside state; `policies` intercept
-    its calls (see `selectools.policies`).
+    its calls (see `selectools.policies`). Shorthands, added after `policies`:
+    `cache_ttl=60` caches a pure tool's results by arguments (`ToolCache`),
+    `rate_limit="5/minute"` limits its calls (`ToolRateLimit`) in this process;
+    pass the policies themselves for Redis.
     """
-    chosen_policies = tuple(policies)
+    chosen_policies = (*policies, *_shorthand_policies(cache_ttl, rate_limit))
 
     def build(fn: Callable[..., Any]) -> Tool:
         if not callable(fn):
@@ -203,6 +210,21 @@ def tool(
         )
 
     return build(func) if func is not None else build
+
+
+def _shorthand_policies(
+    cache_ttl: float | None, rate_limit: str | None
+) -> tuple[ToolInterceptor, ...]:
+    made: list[ToolInterceptor] = []
+    if cache_ttl is not None:  # first: a cached answer does not count against the limit
+        from ..policies.tool_cache import ToolCache
+
+        made.append(ToolCache(cache_ttl))
+    if rate_limit is not None:
+        from ..policies.ratelimit import ToolRateLimit
+
+        made.append(ToolRateLimit(rate_limit))
+    return tuple(made)
 
 
 def method_tool(

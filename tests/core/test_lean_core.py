@@ -25,6 +25,8 @@ HEAVY = [
     "regex",
     "bs4",
     "openpyxl",
+    "tenacity",
+    "limits",
 ]
 
 
@@ -53,6 +55,17 @@ def test_import_pulls_in_no_sdk_or_framework() -> None:
             "openai",
             "import selectools as s; s.Agent(provider=s.OpenAIProvider(api_key='k')).run('x')",
             "openai",
+        ),
+        (
+            "tenacity",
+            "import selectools as s; from selectools.policies import Retry\n"
+            "s.Agent(provider=s.ScriptedProvider(['x']), policies=[Retry()]).run('x')",
+            "resilience",
+        ),
+        (
+            "limits",
+            "from selectools.policies import RateLimiter; RateLimiter('1/second')",
+            "resilience",
         ),
     ],
 )
