@@ -241,3 +241,44 @@ def test_mcp_examples_run(tmp_path: Path) -> None:
     out = run_tools_block("### MCP both ways", tmp_path)
     assert out == '{"order_id": 7, "status": "shipped"}\n'
     assert client in README
+
+
+def openai_env(server: FakeOpenAIServer) -> dict[str, str]:
+    """Point the README's OpenAIProvider at the fake server."""
+    return {"OPENAI_BASE_URL": server.base_url, "OPENAI_API_KEY": "sk-test"}
+
+
+def test_retry_example(openai_server: FakeOpenAIServer) -> None:
+    openai_server.add(FakeReply(status=503), FakeReply(text="Hi there."))
+    assert run_block("### Retries", openai_env(openai_server)) == "Hi there.\n"
+    assert openai_server.count == 2
+
+
+def test_fallback_example(openai_server: FakeOpenAIServer) -> None:
+    # The primary (gpt-4o) retries twice by default, then the backup answers.
+    openai_server.add(*[FakeReply(status=500)] * 3, FakeReply(text="Hello from backup."))
+    assert (
+        run_block("### Fallback chains", openai_env(openai_server)) == "backup Hello from backup.\n"
+    )
+    assert [r["model"] for r in openai_server.requests] == ["gpt-4o"] * 3 + ["gpt-4o-mini"]
+
+
+def test_breaker_example(openai_server: FakeOpenAIServer) -> None:
+    openai_server.add(FakeReply(text="Hi."))
+    assert run_block("### Circuit breaker", openai_env(openai_server)) == "Hi. closed\n"
+
+
+def test_rate_limit_and_quota_example(openai_server: FakeOpenAIServer) -> None:
+    openai_server.add(
+        FakeReply(tool_calls=[("exchange_rate", {"currency": "USD"})]),
+        FakeReply(text="0.92 EUR."),
+    )
+    out = run_block("### Rate limits and quotas", openai_env(openai_server))
+    assert out.startswith("0.92 EUR. QuotaUse(tokens=36, usd=")
+    assert openai_server.requests[1]["messages"][-1]["content"] == "0.92"
+
+
+def test_cache_example(openai_server: FakeOpenAIServer) -> None:
+    openai_server.add(FakeReply(text="Paris."))
+    assert run_block("### Caching", openai_env(openai_server)) == "Paris. 1\n"
+    assert openai_server.count == 1
