@@ -46,8 +46,8 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
 _SSE: dict[int | str, dict[str, Any]] = {
     200: {"content": {"text/event-stream": {}}, "description": "Server-Sent Events"}
 }
-_ANONYMOUS = Caller()
-_SESSION = "/sessions/{session_id:path}"  # any text reaches the handler: odd ids get 422
+_SESSION = "/sessions/{session_id:path}"
+_ANONYMOUS = Caller()  # any text reaches the handler: odd ids get 422
 
 
 class AgentRouter(APIRouter):
@@ -83,7 +83,11 @@ class AgentRouter(APIRouter):
         super().__init__(**kwargs)
         self.serving_options = opts  # not `options`: APIRouter.options() is the HTTP verb
         get_agent = _agent_getter(agent)
-        hooked = identity is not None or context is not None
+        # Limits count anonymous callers by address, so they need the request's caller too.
+        limited = opts.rate_limit is not None or opts.quota_tokens is not None
+        hooked = (
+            identity is not None or context is not None or limited or opts.quota_usd is not None
+        )
         who: Any = Depends(_caller_dependency(identity, context)) if hooked else _ANONYMOUS
         with_caller = _caller_param(hooked)
 
@@ -101,7 +105,7 @@ class AgentRouter(APIRouter):
             request: Request, body: wire.InvokeRequest, caller: Caller = who
         ) -> Response:
             """Run the agent, streaming its events as Server-Sent Events."""
-            return _send(handlers.stream(await get_agent(request), body, caller, opts))
+            return _send(await handlers.stream(await get_agent(request), body, caller, opts))
 
         @self.post("/batch", response_model=wire.BatchResponse, responses=_ERRORS)
         @with_caller
@@ -214,14 +218,22 @@ def _agent_getter(agent: Agent | AgentFactory) -> Callable[[Request], Awaitable[
 def _caller_dependency(
     identity: Callable[..., Any] | None, context: Callable[..., Any] | None
 ) -> Callable[..., Coroutine[Any, Any, Caller]]:
+    if identity is None and context is None:
+
+        async def anonymous(request: Request) -> Caller:
+            return Caller(address=_address(request))
+
+        return anonymous
+
     async def no_value() -> None:
         return None
 
     async def caller(
+        request: Request,
         user: Any = Depends(identity or no_value),
         facts: Any = Depends(context or no_value),
     ) -> Caller:
-        return Caller.of(user, facts)
+        return Caller.of(user, facts, address=_address(request))
 
     return caller
 
@@ -238,6 +250,11 @@ def _caller_param(hooked: bool) -> Callable[[Endpoint], Endpoint]:
         return endpoint
 
     return apply
+
+
+def _address(request: Request) -> str | None:
+    """The client's address as the server sees it (behind a proxy: `--proxy-headers`)."""
+    return request.client.host if request.client is not None else None
 
 
 class _ReadBody(Request):

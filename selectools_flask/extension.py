@@ -43,6 +43,12 @@ _CONFIG_FIELDS = {
     "SELECTOOLS_STREAM_KEEPALIVE": "keepalive_seconds",
     "SELECTOOLS_ON_DISCONNECT": "on_disconnect",
     "SELECTOOLS_MODEL_NAME": "model_name",
+    "SELECTOOLS_RATE_LIMIT": "rate_limit",
+    "SELECTOOLS_QUOTA_TOKENS": "quota_tokens",
+    "SELECTOOLS_QUOTA_USD": "quota_usd",
+    "SELECTOOLS_LIMITS_STORAGE": "limits_storage",
+    "SELECTOOLS_LIMITS_NAMESPACE": "limits_namespace",
+    "SELECTOOLS_FALLBACK_ANSWER": "fallback_answer",
 }
 
 
@@ -144,7 +150,7 @@ def _caller() -> Caller:
     state = _state()
     user = state.identity() if state.identity is not None else None
     facts = state.context() if state.context is not None else None
-    return Caller.of(user, facts)
+    return Caller.of(user, facts, address=request.remote_addr)
 
 
 def _body(model: type[Model]) -> Model:
@@ -218,7 +224,7 @@ def _blueprint() -> Blueprint:
     @_answers_our_errors
     def stream() -> Response:
         body = _body(wire.InvokeRequest)
-        return _send(handlers.stream(_agent(), body, _caller(), _state().options))
+        return _send(handlers.stream_sync(_agent(), body, _caller(), _state().options))
 
     @bp.post("/batch")
     @_answers_our_errors

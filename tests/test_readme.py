@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.fakes.openai_server import FakeOpenAIServer, FakeReply
 
 README = (Path(__file__).parents[1] / "README.md").read_text()
@@ -282,3 +284,30 @@ def test_cache_example(openai_server: FakeOpenAIServer) -> None:
     openai_server.add(FakeReply(text="Paris."))
     assert run_block("### Caching", openai_env(openai_server)) == "Paris. 1\n"
     assert openai_server.count == 1
+
+
+def test_served_limits_example(
+    openai_server: FakeOpenAIServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The block as printed, in this process, behind FastAPI's test client."""
+    from fastapi.testclient import TestClient
+
+    for key, value in openai_env(openai_server).items():
+        monkeypatch.setenv(key, value)
+    scope: dict[str, object] = {}
+    exec(python_block_after("### Served limits, quotas and graceful degradation"), scope)
+    client = TestClient(scope["app"])  # type: ignore[arg-type]
+
+    openai_server.add(*[FakeReply(status=503)] * 3)  # the provider is down, after 2 retries
+    degraded = client.post("/agent/invoke", json={"input": "hi"})
+    assert degraded.status_code == 200
+    assert degraded.json()["degraded"] is True
+    assert degraded.json()["output"].startswith("We cannot answer right now")
+
+    openai_server.default = FakeReply(text="fine")
+    for _ in range(9):  # the rest of this address's 10 runs a minute
+        assert client.post("/agent/invoke", json={"input": "hi"}).status_code == 200
+    refused = client.post("/agent/invoke", json={"input": "hi"})
+    assert refused.status_code == 429
+    assert refused.json()["error"]["type"] == "rate_limited"
+    assert "retry-after" in refused.headers

@@ -8,6 +8,9 @@
 - `sse`: Server-Sent Events framing, headers and keep-alives.
 - `handlers`: invoke, stream, batch, sessions, tools, OpenAI-compatible routes,
   async (ASGI) and sync (WSGI), each returning an `Answer` or a `Stream`.
+- `admission`: per-caller rate limits and daily quotas (`ServingOptions.rate_limit`,
+  `quota_tokens`, `quota_usd`), in this process or in Redis for every worker.
+- `degrade`: the configured `fallback_answer` when the model providers are down.
 
 An adapter does only what its framework needs: resolve the agent and the
 `Caller` from the host app, read the body with `BodyBudget` and `parse` it,

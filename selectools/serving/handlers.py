@@ -9,6 +9,7 @@ ones serve WSGI views (Flask) without an event loop where none is needed.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,10 +19,13 @@ from pydantic import BaseModel
 
 from ..agent import Agent
 from ..errors import SessionNotFoundError
-from ..events import Event, RunFailed, RunFinished, TextDelta
+from ..events import Event, RunFailed, RunFinished, RunStarted, TextDelta
+from ..messages import RunInput
 from ..results import AgentResult
 from ..sessions.base import StoredSession
 from . import sse
+from .admission import admission_for, used_by
+from .degrade import fallback_result
 from .errors import InvalidRequestError, RequestTooLargeError, error_answer, log_unexpected
 from .options import Caller, ServingOptions
 from .wire import (
@@ -59,6 +63,7 @@ __all__ = [
     "read_session",
     "read_session_sync",
     "stream",
+    "stream_sync",
     "tools",
 ]
 
@@ -124,6 +129,51 @@ def _run_kwargs(
     }
 
 
+# -- one run behind the caller's quota, degraded when the providers are down ----------
+
+
+async def _run(
+    agent: Agent,
+    run_input: RunInput,
+    kwargs: dict[str, Any],
+    caller: Caller,
+    options: ServingOptions,
+) -> AgentResult:
+    admission = admission_for(options)
+    await admission.before_run(caller)
+    try:
+        result = await agent.arun(run_input, **kwargs)
+    except Exception as exc:
+        await admission.after_run(caller, used_by(exc))
+        degraded = fallback_result(exc, options, kwargs.get("session_id"))
+        if degraded is None:
+            raise
+        return degraded
+    await admission.after_run(caller, result.usage)
+    return result
+
+
+def _run_sync(
+    agent: Agent,
+    run_input: RunInput,
+    kwargs: dict[str, Any],
+    caller: Caller,
+    options: ServingOptions,
+) -> AgentResult:
+    admission = admission_for(options)
+    admission.before_run_sync(caller)
+    try:
+        result = agent.run(run_input, **kwargs)
+    except Exception as exc:
+        admission.after_run_sync(caller, used_by(exc))
+        degraded = fallback_result(exc, options, kwargs.get("session_id"))
+        if degraded is None:
+            raise
+        return degraded
+    admission.after_run_sync(caller, result.usage)
+    return result
+
+
 # -- invoke and batch ----------------------------------------------------------------
 
 
@@ -133,7 +183,8 @@ async def invoke(
     """`POST /invoke`: run to the final answer."""
     try:
         kwargs = _run_kwargs(agent, body, caller, options)
-        result = await agent.arun(body.run_input(), **kwargs)
+        await admission_for(options).arrive(caller)
+        result = await _run(agent, body.run_input(), kwargs, caller, options)
     except Exception as exc:  # the run's failure is the answer
         return Answer.failure(exc)
     return Answer.of(InvokeResponse.of(result))
@@ -145,7 +196,8 @@ def invoke_sync(
     """`invoke` for WSGI views: `agent.run`, which honours the run timeout too."""
     try:
         kwargs = _run_kwargs(agent, body, caller, options)
-        result = agent.run(body.run_input(), **kwargs)
+        admission_for(options).arrive_sync(caller)
+        result = _run_sync(agent, body.run_input(), kwargs, caller, options)
     except Exception as exc:
         return Answer.failure(exc)
     return Answer.of(InvokeResponse.of(result))
@@ -162,13 +214,17 @@ async def batch(
                 f"Split it into several calls."
             )
         )
+    try:
+        await admission_for(options).arrive(caller)  # a batch is one request
+    except Exception as exc:
+        return Answer.failure(exc)
     gate = asyncio.Semaphore(options.batch_concurrency)
 
     async def one(index: int, item: InvokeRequest) -> BatchItem:
         async with gate:
             try:
                 kwargs = _run_kwargs(agent, item, caller, options)
-                result = await agent.arun(item.run_input(), **kwargs)
+                result = await _run(agent, item.run_input(), kwargs, caller, options)
             except Exception as exc:  # one bad input must not fail the others
                 status, error, _ = error_answer(exc)
                 return BatchItem(index=index, status=status, error=ErrorDetail(**error["error"]))
@@ -187,30 +243,64 @@ def batch_sync(agent: Agent, body: BatchRequest, caller: Caller, options: Servin
 # -- streams -------------------------------------------------------------------------
 
 
-def stream(
+async def stream(
     agent: Agent, body: InvokeRequest, caller: Caller, options: ServingOptions
 ) -> Stream | Answer:
-    """`POST /stream`: the run's events as SSE; bad input is answered before the first frame."""
+    """`POST /stream`: the run's events as SSE; bad input and limits are answered
+    (413, 422, 429) before the first frame."""
     try:
         kwargs = _run_kwargs(agent, body, caller, options)
+        admission = admission_for(options)
+        await admission.arrive(caller)
+        await admission.before_run(caller)
         events = agent.astream(body.run_input(), **kwargs)
     except Exception as exc:
         return Answer.failure(exc)
-    return Stream(_event_frames(events, options))
+    return Stream(_event_frames(events, caller, options, body.session_id))
+
+
+def stream_sync(
+    agent: Agent, body: InvokeRequest, caller: Caller, options: ServingOptions
+) -> Stream | Answer:
+    """`stream` for WSGI views: the limits are checked here, the frames come from the bridge."""
+    try:
+        kwargs = _run_kwargs(agent, body, caller, options)
+        admission = admission_for(options)
+        admission.arrive_sync(caller)
+        admission.before_run_sync(caller)
+        events = agent.astream(body.run_input(), **kwargs)
+    except Exception as exc:
+        return Answer.failure(exc)
+    return Stream(_event_frames(events, caller, options, body.session_id))
 
 
 async def _event_frames(
-    events: AsyncIterator[Event], options: ServingOptions
+    events: AsyncIterator[Event], caller: Caller, options: ServingOptions, session_id: str | None
 ) -> AsyncIterator[str]:
     run_id = ""
+    text_sent = False
+    admission = admission_for(options)
     try:
         async for item in sse.with_keepalive(events, options):
             if item is None:
                 yield sse.comment()
                 continue
             run_id = item.run_id
+            text_sent = text_sent or isinstance(item, TextDelta)
+            if isinstance(item, RunFinished):
+                await admission.after_run(caller, item.result.usage)
             yield sse.frame(event_out(item))
     except Exception as exc:  # the stream has started: the failure is its last event
+        await admission.after_run(caller, used_by(exc))
+        degraded = None if text_sent else fallback_result(exc, options, session_id)
+        if degraded is not None:
+            run_id = run_id or degraded.run_id
+            if not run_id:
+                yield sse.frame(event_out(RunStarted(degraded.run_id, session_id)))
+            degraded = dataclasses.replace(degraded, run_id=run_id)
+            yield sse.frame(event_out(TextDelta(run_id, degraded.text)))
+            yield sse.frame(event_out(RunFinished(run_id, degraded)))
+            return
         log_unexpected(exc)
         yield sse.frame(ErrorEvent.of(RunFailed.from_exception(run_id, exc)))
 
@@ -222,16 +312,14 @@ async def chat_completions(
     agent: Agent, body: ChatCompletionRequest, caller: Caller, options: ServingOptions
 ) -> Answer | Stream:
     """`POST /v1/chat/completions`, plain or `stream: true`."""
-    if body.stream:
-        return _chat_stream(agent, body, caller, options)
     try:
         _check_input(body.input_chars(), options)
-        result = await agent.arun(
-            body.run_input(),
-            identity=caller.identity,
-            metadata=caller.metadata,
-            config=body.overrides(),
-        )
+        admission = admission_for(options)
+        await admission.arrive(caller)
+        if body.stream:
+            await admission.before_run(caller)
+            return _chat_stream(agent, body, caller, options)
+        result = await _run(agent, body.run_input(), _chat_kwargs(body, caller), caller, options)
     except Exception as exc:
         return Answer.failure(exc)
     return Answer.of(ChatCompletion.of(result, options.model_name))
@@ -240,43 +328,40 @@ async def chat_completions(
 def chat_completions_sync(
     agent: Agent, body: ChatCompletionRequest, caller: Caller, options: ServingOptions
 ) -> Answer | Stream:
-    if body.stream:
-        return _chat_stream(agent, body, caller, options)
     try:
         _check_input(body.input_chars(), options)
-        result = agent.run(
-            body.run_input(),
-            identity=caller.identity,
-            metadata=caller.metadata,
-            config=body.overrides(),
-        )
+        admission = admission_for(options)
+        admission.arrive_sync(caller)
+        if body.stream:
+            admission.before_run_sync(caller)
+            return _chat_stream(agent, body, caller, options)
+        kwargs = _chat_kwargs(body, caller)
+        result = _run_sync(agent, body.run_input(), kwargs, caller, options)
     except Exception as exc:
         return Answer.failure(exc)
     return Answer.of(ChatCompletion.of(result, options.model_name))
 
 
+def _chat_kwargs(body: ChatCompletionRequest, caller: Caller) -> dict[str, Any]:
+    return {"identity": caller.identity, "metadata": caller.metadata, "config": body.overrides()}
+
+
 def _chat_stream(
     agent: Agent, body: ChatCompletionRequest, caller: Caller, options: ServingOptions
-) -> Stream | Answer:
-    try:
-        _check_input(body.input_chars(), options)
-        events = agent.astream(
-            body.run_input(),
-            identity=caller.identity,
-            metadata=caller.metadata,
-            config=body.overrides(),
-        )
-    except Exception as exc:
-        return Answer.failure(exc)
-    return Stream(_openai_frames(events, options, body.include_usage()))
+) -> Stream:
+    """The streamed completion; the caller has checked the input and the limits."""
+    events = agent.astream(body.run_input(), **_chat_kwargs(body, caller))
+    return Stream(_openai_frames(events, caller, options, body.include_usage()))
 
 
 async def _openai_frames(
-    events: AsyncIterator[Event], options: ServingOptions, include_usage: bool
+    events: AsyncIterator[Event], caller: Caller, options: ServingOptions, include_usage: bool
 ) -> AsyncIterator[str]:
     name = options.model_name
     run_id = ""
+    text_sent = False
     result: AgentResult | None = None
+    admission = admission_for(options)
     try:
         async for item in sse.with_keepalive(events, options):
             if item is None:
@@ -286,13 +371,20 @@ async def _openai_frames(
                 run_id = item.run_id
                 yield sse.data_frame(ChatCompletionChunk.of(run_id, name, role=True, content=""))
             if isinstance(item, TextDelta):
+                text_sent = True
                 yield sse.data_frame(ChatCompletionChunk.of(run_id, name, content=item.text))
             elif isinstance(item, RunFinished):
                 result = item.result
+                await admission.after_run(caller, result.usage)
     except Exception as exc:
-        _, body, _ = error_answer(exc)
-        yield f"data: {pydantic_core.to_json(body).decode()}\n\n"
-        return
+        await admission.after_run(caller, used_by(exc))
+        result = None if text_sent else fallback_result(exc, options, None)
+        if result is None:
+            _, body, _ = error_answer(exc)
+            yield f"data: {pydantic_core.to_json(body).decode()}\n\n"
+            return
+        run_id = run_id or result.run_id
+        yield sse.data_frame(ChatCompletionChunk.of(run_id, name, content=result.text))
     yield sse.data_frame(ChatCompletionChunk.of(run_id, name, finish=True))
     if include_usage and result is not None:
         yield sse.data_frame(ChatCompletionChunk.usage_of(run_id, name, result))

@@ -23,6 +23,18 @@ class ServingOptions:
         on_disconnect: "stop" cancels a run whose streaming client left; "finish"
             lets it complete in the background (its session is still saved).
         model_name: the id `/v1/models` reports and OpenAI clients send.
+        rate_limit: runs a caller may start, e.g. "10/minute" or "5/second;100/hour"
+            (per identity, per client address without one); over it, 429
+            `rate_limited` with Retry-After. None: no limit.
+        quota_tokens: tokens a caller may use per UTC day; then 429 `quota_exceeded`.
+        quota_usd: dollars a caller may spend per UTC day (runs with an unknown
+            price count tokens only).
+        limits_storage: where limits and quotas count: None (this process) or a
+            Redis URL shared by every worker.
+        limits_namespace: the first part of every counter's key.
+        fallback_answer: said instead of an error when the model providers are
+            down (all fallbacks failed, an open circuit, outages after retries);
+            without it such runs answer 503 or their own status with Retry-After.
     """
 
     max_body_bytes: int = 1_000_000
@@ -32,17 +44,29 @@ class ServingOptions:
     keepalive_seconds: float = 15.0
     on_disconnect: Literal["stop", "finish"] = "stop"
     model_name: str = "selectools-agent"
+    rate_limit: str | None = None
+    quota_tokens: int | None = None
+    quota_usd: float | None = None
+    limits_storage: str | None = None
+    limits_namespace: str = "selectools:serving"
+    fallback_answer: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class Caller:
-    """Who is asking and with what facts, resolved by the adapter from the host app."""
+    """Who is asking and with what facts, resolved by the adapter from the host app.
+
+    `address` is the client's address as the framework sees it; behind a proxy,
+    let the app's proxy middleware (uvicorn `--proxy-headers`, werkzeug
+    `ProxyFix`) put the real client there, never a header the client sets.
+    """
 
     identity: str | None = None
     metadata: Mapping[str, Any] | None = None
+    address: str | None = None  # the client's IP: whom limits count without an identity
 
     @classmethod
-    def of(cls, user: Any, facts: Any) -> Caller:
+    def of(cls, user: Any, facts: Any, address: str | None = None) -> Caller:
         """From what the host's identity and context hooks returned.
 
         A user object becomes its `id` (or its text); the context must be a mapping.
@@ -54,4 +78,4 @@ class Caller:
                 f"The agent's `context` hook must return a mapping (or None), "
                 f"got {type(facts).__name__}."
             )
-        return cls(identity=user, metadata=facts)
+        return cls(identity=user, metadata=facts, address=address)

@@ -24,6 +24,7 @@ from pydantic import (
     Field,
     SerializerFunctionWrapHandler,
     TypeAdapter,
+    computed_field,
     model_serializer,
     model_validator,
 )
@@ -44,6 +45,7 @@ from ..usage import Usage
 
 __all__ = [
     "ERROR_STATUSES",
+    "FALLBACK_ANSWER",
     "SESSION_ID_PATTERN",
     "BatchItem",
     "BatchRequest",
@@ -79,9 +81,11 @@ ERROR_STATUSES = {  # every error status an agent route answers, for API docs
     404: "Unknown session, or not yours",
     413: "Body, input or batch over the limit",
     422: "Invalid request: `error.fields` names each field",
-    429: "The model provider is rate limiting (see Retry-After)",
+    429: "Over a rate limit or daily quota, or the model provider is rate limiting "
+    "(see Retry-After)",
     500: "An unexpected failure (logged; the answer reveals nothing)",
     502: "The model provider failed or rejected our credentials",
+    503: "Every model provider is down or switched off by a circuit breaker (see Retry-After)",
     504: "The run or the provider timed out",
 }
 SessionId = Annotated[
@@ -258,6 +262,11 @@ class UsageOut(BaseModel):
     total_tokens: int
     requests: int
     cost_usd: float | None
+    cache_hits: int = Field(default=0, description="Model calls a response cache answered.")
+    cache_misses: int = Field(default=0, description="Model calls a response cache passed on.")
+
+
+FALLBACK_ANSWER = "fallback_answer"  # the `provider` of a degraded answer
 
 
 class InvokeResponse(BaseModel):
@@ -269,6 +278,15 @@ class InvokeResponse(BaseModel):
     tool_calls: list[ToolCallOut]
     usage: UsageOut
     cost_usd: float | None
+    provider: str = Field(default="", description="The provider that gave the last answer.")
+
+    @computed_field(  # type: ignore[prop-decorator]
+        description="True when the providers were down and `output` is the configured "
+        "fallback answer (`ServingOptions.fallback_answer`)."
+    )
+    @property
+    def degraded(self) -> bool:
+        return self.provider == FALLBACK_ANSWER
 
     @classmethod
     def of(cls, result: AgentResult) -> InvokeResponse:
