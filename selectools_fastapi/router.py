@@ -46,8 +46,8 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
 _SSE: dict[int | str, dict[str, Any]] = {
     200: {"content": {"text/event-stream": {}}, "description": "Server-Sent Events"}
 }
-_SESSION = "/sessions/{session_id:path}"
-_ANONYMOUS = Caller()  # any text reaches the handler: odd ids get 422
+_SESSION = "/sessions/{session_id:path}"  # any text reaches the handler: odd ids get 422
+_ANONYMOUS = Caller()
 
 
 class AgentRouter(APIRouter):
