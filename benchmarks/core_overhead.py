@@ -1,14 +1,15 @@
 """Framework overhead of one agent run against a hand-written loop, in the same process.
 
 Both sides drive the same ScriptedProvider (one tool call, then a final
-answer), so the difference is what selectools adds: validation, events,
-records, usage. Run: `python benchmarks/core_overhead.py`.
+answer) and both validate the model's arguments with pydantic
+(`model_validate_json`) and answer a bad tool name or bad arguments with an
+error message, so the difference is what selectools adds on top: events,
+records, usage, sessions. Run: `python benchmarks/core_overhead.py`.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import statistics
 import subprocess
 import sys
@@ -16,10 +17,12 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from pydantic import BaseModel, ValidationError
+
 from selectools import Agent, Message, ModelRequest, ScriptedProvider, call, tool
 
-RUNS = 2000
-REPEATS = 7
+RUNS = 1000
+REPEATS = 5
 
 
 def get_weather(city: str) -> str:
@@ -34,9 +37,23 @@ def script() -> ScriptedProvider:
 SCHEMAS = (tool(get_weather).schema(),)
 
 
+class GetWeatherArgs(BaseModel):
+    city: str
+
+
+def dispatch(name: str, arguments: str, impl: Callable[..., Any]) -> Any:
+    """What a careful hand-written loop does with a call: check the name, validate the arguments."""
+    if name != "get_weather":
+        return f"Error: unknown tool {name!r}"
+    try:
+        args = GetWeatherArgs.model_validate_json(arguments)
+    except ValidationError as exc:
+        return f"Error: bad arguments for {name}: {exc}"
+    return impl(city=args.city)
+
+
 def hand_loop(provider: ScriptedProvider) -> str:
-    """The floor: call the model, dispatch the tool from a dict, append messages."""
-    tools: dict[str, Callable[..., Any]] = {"get_weather": get_weather}
+    """The floor: call the model, validate and dispatch the tool, append messages."""
     messages = [Message.user("Weather in Paris?")]
     while True:
         response = provider.complete(ModelRequest(messages=tuple(messages), tools=SCHEMAS))
@@ -44,7 +61,7 @@ def hand_loop(provider: ScriptedProvider) -> str:
         if not response.message.tool_calls:
             return response.message.content or ""
         for tc in response.message.tool_calls:
-            output = tools[tc.name](**json.loads(tc.arguments))
+            output = dispatch(tc.name, tc.arguments, get_weather)
             messages.append(Message.tool(output, tool_call_id=tc.id, name=tc.name))
 
 
@@ -62,11 +79,10 @@ async def hand_loop_async(provider: ScriptedProvider, *, thread: bool) -> str:
         if not response.message.tool_calls:
             return response.message.content or ""
         for tc in response.message.tool_calls:
-            args = json.loads(tc.arguments)
             if thread:
-                output = await asyncio.to_thread(get_weather, **args)
+                output = await asyncio.to_thread(dispatch, tc.name, tc.arguments, get_weather)
             else:
-                output = await aget_weather(**args)
+                output = await dispatch(tc.name, tc.arguments, aget_weather)
             messages.append(Message.tool(output, tool_call_id=tc.id, name=tc.name))
 
 

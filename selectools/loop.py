@@ -135,11 +135,16 @@ class Run:
         if stored is not None and not stored.allows(self.identity):
             # Same answer as a missing session: never reveal that someone else's exists.
             raise SessionNotFoundError(f"No session '{self.session_id}' for this caller.")
-        history = list(stored.messages) if stored is not None else []
         prompt = self.setup.system_prompt
-        system = [Message.system(prompt)] if prompt else []
-        # The window budgets the whole request, system prompt included.
-        self.messages = self.setup.memory.window(system + history + self.input_messages)
+        # Built once (the history is not copied twice); the window budgets the whole
+        # request, system prompt included.
+        self.messages = self.setup.memory.window(
+            [
+                *((Message.system(prompt),) if prompt else ()),
+                *(stored.messages if stored is not None else ()),
+                *self.input_messages,
+            ]
+        )
         return RunStarted(self.run_id, self.session_id)
 
     def open_session_sync(self) -> StoredSession | None:

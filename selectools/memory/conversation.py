@@ -44,7 +44,7 @@ class ConversationMemory:
     def window(self, messages: Sequence[Message]) -> list[Message]:
         """The most recent messages that fit; the newest group is always kept."""
         if self.max_messages is None and self.max_tokens is None:
-            return list(messages)
+            return messages if isinstance(messages, list) else list(messages)
         pinned = [m for m in messages if m.role == "system"]
         groups = _groups([m for m in messages if m.role != "system"])
         count = len(pinned)

@@ -8,6 +8,7 @@ import json
 import re
 import threading
 import time
+from collections import deque
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeAlias
@@ -56,7 +57,12 @@ class ScriptedProvider:
 
     A step is a string (final text), `call(...)` (one tool call), a list of
     calls (parallel calls), or a `Reply`. Pass `responder=` instead to decide
-    each turn from the request. Every request is kept in `requests`.
+    each turn from the request. The latest `keep_requests` requests (1,000 by
+    default; None keeps all) are in `requests`, newest last, so a long-running
+    demo or benchmark does not grow without bound. Token counts are a cheap
+    estimate (4 characters a token) kept incrementally: a request that extends
+    the previous one costs only its new messages, so the estimate stays flat as a
+    session's history grows.
     """
 
     name = "scripted"
@@ -70,6 +76,7 @@ class ScriptedProvider:
         model: str = "scripted",
         latency: float = 0.0,
         chunk_delay: float = 0.0,
+        keep_requests: int | None = 1000,
     ) -> None:
         self._steps = [_to_reply(step) for step in steps]
         if not self._steps and responder is None:
@@ -79,7 +86,8 @@ class ScriptedProvider:
         self.model = model
         self.latency = latency
         self.chunk_delay = chunk_delay
-        self.requests: list[ModelRequest] = []
+        self.requests: deque[ModelRequest] = deque(maxlen=keep_requests)
+        self._estimate = _PrefixEstimate()
         self._lock = threading.Lock()
         self._position = 0
         self._ids = itertools.count(1)
@@ -142,7 +150,7 @@ class ScriptedProvider:
             ToolCall(id=f"call_{next(self._ids)}", name=c.name, arguments=c.text())
             for c in reply.calls
         )
-        input_tokens = _approx_tokens(request.messages)
+        input_tokens = self._estimate.tokens(request.messages)
         output_tokens = (len(reply.text or "") + sum(len(c.arguments) for c in calls)) // 4 + 1
         usage = Usage(
             input_tokens=input_tokens,
@@ -177,8 +185,48 @@ def _pieces(text: str | None) -> list[str]:
     return re.findall(r"\S+\s*|\s+", text) if text else []
 
 
-def _approx_tokens(messages: Sequence[Message]) -> int:
-    chars = sum(
-        len(m.content or "") + sum(len(c.arguments) for c in m.tool_calls) for m in messages
-    )
-    return chars // 4 + len(messages)
+def _approx_tokens(message: Message) -> int:
+    chars = len(message.content or "") + sum(len(c.arguments) for c in message.tool_calls)
+    return chars // 4 + 1
+
+
+class _PrefixEstimate:
+    """Token estimates that reuse the previous request's counts for a shared prefix.
+
+    Consecutive requests share their leading messages (a run's second request
+    extends its first; a session's next run starts with its history), so only
+    the new tail is counted. The shared prefix is found by identity with a
+    binary search: messages are immutable, and a window only ever drops from
+    the front, where the first check catches it.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._messages: Sequence[Message] = ()
+        self._cumulative: list[int] = []  # tokens of messages[: i + 1]
+
+    def tokens(self, messages: Sequence[Message]) -> int:
+        with self._lock:
+            shared = _shared_prefix(self._messages, messages)
+            cumulative = self._cumulative[:shared]
+            total = cumulative[-1] if cumulative else 0
+            for message in messages[shared:]:
+                total += _approx_tokens(message)
+                cumulative.append(total)
+            self._messages, self._cumulative = messages, cumulative
+            return total
+
+
+def _shared_prefix(previous: Sequence[Message], current: Sequence[Message]) -> int:
+    """How many leading messages `current` has in common (by identity) with `previous`."""
+    limit = min(len(previous), len(current))
+    if limit == 0 or previous[0] is not current[0]:
+        return 0
+    low, high = 1, limit  # previous[:low] is shared; find the largest such low
+    while low < high:
+        middle = (low + high + 1) // 2
+        if previous[middle - 1] is current[middle - 1]:
+            low = middle
+        else:
+            high = middle - 1
+    return low

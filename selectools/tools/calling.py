@@ -16,7 +16,7 @@ import inspect
 import threading
 import time
 from collections.abc import Awaitable, Callable, Generator, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from ..bridge import run_coroutine_sync, run_in_thread, submit_in_thread
@@ -246,22 +246,23 @@ def _execute_sync(
     timeout = _effective_timeout(tool, run_timeout)
     if tool.is_async:
         return run_coroutine_sync(_execute_async(invocation, run_timeout, on_progress))
-    invocation = replace(invocation, started=time.perf_counter())
+    started = time.perf_counter()
     arguments = _bound(invocation)
     emit = _sink(invocation, on_progress)
-    stop = threading.Event()
     try:
         if timeout is None:
-            value = _call_sync_function(tool, arguments, emit, stop)
+            value = _call_sync_function(tool, arguments, emit, None)
         else:
+            stop = threading.Event()
             work = submit_in_thread(_call_sync_function, tool, arguments, emit, stop)
-            value = work.result(timeout)
-    except concurrent.futures.TimeoutError:
-        stop.set()  # a streaming tool stops at its next yield
-        return _timed_out(invocation, timeout)
+            try:
+                value = work.result(timeout)
+            except concurrent.futures.TimeoutError:
+                stop.set()  # a streaming tool stops at its next yield
+                return _timed_out(invocation, timeout, started)
     except Exception as exc:
-        return _raised(invocation, exc)
-    return _succeeded(invocation, value)
+        return _raised(invocation, exc, started)
+    return _succeeded(invocation, value, started)
 
 
 async def _execute_async(
@@ -269,33 +270,42 @@ async def _execute_async(
 ) -> ToolCallRecord:
     tool = invocation.tool
     timeout = _effective_timeout(tool, run_timeout)
-    invocation = replace(invocation, started=time.perf_counter())
+    started = time.perf_counter()
     arguments = _bound(invocation)
     emit = _sink(invocation, on_progress)
-    stop = threading.Event()
     try:
-        async with asyncio.timeout(timeout):
-            if tool.afunction is not None:
-                value = await tool.afunction(**arguments)
-            elif tool.is_async:
-                value = await tool.function(**arguments)
-            elif inspect.isasyncgenfunction(tool.function):
-                value = tool.function(**arguments)  # drained below, on this loop
-            else:  # never block the event loop with a sync tool
-                value = await run_in_thread(_call_sync_function, tool, arguments, emit, stop)
-            if inspect.isasyncgen(value):
-                value = await drain_async(value, emit)
+        if timeout is None:  # no timer to arm: the common case stays cheap
+            value = await _run_async(tool, arguments, emit)
+        else:
+            async with asyncio.timeout(timeout):
+                value = await _run_async(tool, arguments, emit)
     except TimeoutError:
-        return _timed_out(invocation, timeout)
+        return _timed_out(invocation, timeout, started)
     except Exception as exc:
-        return _raised(invocation, exc)
-    finally:
-        stop.set()  # a sync generator left running in its thread stops at its next yield
-    return _succeeded(invocation, value)
+        return _raised(invocation, exc, started)
+    return _succeeded(invocation, value, started)
+
+
+async def _run_async(tool: Tool, arguments: dict[str, Any], emit: ProgressSink | None) -> Any:
+    if tool.afunction is not None:
+        value = await tool.afunction(**arguments)
+    elif tool.is_async:
+        value = await tool.function(**arguments)
+    elif inspect.isasyncgenfunction(tool.function):
+        value = tool.function(**arguments)  # drained below, on this loop
+    else:  # never block the event loop with a sync tool
+        stop = threading.Event()
+        try:
+            return await run_in_thread(_call_sync_function, tool, arguments, emit, stop)
+        finally:
+            stop.set()  # a sync generator left running in its thread stops at its next yield
+    if inspect.isasyncgen(value):
+        value = await drain_async(value, emit)
+    return value
 
 
 def _call_sync_function(
-    tool: Tool, arguments: dict[str, Any], emit: ProgressSink | None, stop: threading.Event
+    tool: Tool, arguments: dict[str, Any], emit: ProgressSink | None, stop: threading.Event | None
 ) -> Any:
     """Call a sync tool; a generator it returns is run to its end here (see `streaming`)."""
     value = tool.function(**arguments)
@@ -320,11 +330,20 @@ def _effective_timeout(tool: Tool, run_timeout: float | None) -> float | None:
 # -- records -------------------------------------------------------------------------
 
 
-def _elapsed_ms(invocation: ToolInvocation) -> float:
-    return (time.perf_counter() - invocation.started) * 1000
+def _duration(invocation: ToolInvocation | None, started: float | None) -> float:
+    """From the start of execution, or (a policy's answer) from when the call was prepared."""
+    if started is not None:
+        return _elapsed_ms(started)
+    return _elapsed_ms(invocation.started) if invocation is not None else 0.0
 
 
-def _succeeded(invocation: ToolInvocation, value: Any) -> ToolCallRecord:
+def _elapsed_ms(started: float) -> float:
+    return (time.perf_counter() - started) * 1000
+
+
+def _succeeded(
+    invocation: ToolInvocation, value: Any, started: float | None = None
+) -> ToolCallRecord:
     return ToolCallRecord(
         id=invocation.call.id,
         name=invocation.call.name,
@@ -332,28 +351,32 @@ def _succeeded(invocation: ToolInvocation, value: Any) -> ToolCallRecord:
         arguments=invocation.arguments,
         result=value,
         output=format_tool_result(value),
-        duration_ms=_elapsed_ms(invocation),
+        duration_ms=_elapsed_ms(invocation.started if started is None else started),
     )
 
 
-def _raised(invocation: ToolInvocation, exc: Exception) -> ToolCallRecord:
+def _raised(invocation: ToolInvocation, exc: Exception, started: float) -> ToolCallRecord:
     if isinstance(exc, ToolkitError):  # written for the model: hand it over as it is
-        return _failed(invocation.call, invocation, exc.error_type, str(exc))
+        return _failed(invocation.call, invocation, exc.error_type, str(exc), started)
     kind = type(exc).__name__
     message = f"Tool '{invocation.call.name}' failed with {kind}: {exc}"
-    return _failed(invocation.call, invocation, kind, message)
+    return _failed(invocation.call, invocation, kind, message, started)
 
 
-def _timed_out(invocation: ToolInvocation, timeout: float | None) -> ToolCallRecord:
+def _timed_out(invocation: ToolInvocation, timeout: float | None, started: float) -> ToolCallRecord:
     message = (
         f"Tool '{invocation.call.name}' did not finish within {timeout:g} s and was stopped. "
         f"Try a smaller request or another approach."
     )
-    return _failed(invocation.call, invocation, "timeout", message)
+    return _failed(invocation.call, invocation, "timeout", message, started)
 
 
 def _failed(
-    call: ToolCall, invocation: ToolInvocation | None, kind: str, message: str
+    call: ToolCall,
+    invocation: ToolInvocation | None,
+    kind: str,
+    message: str,
+    started: float | None = None,
 ) -> ToolCallRecord:
     return ToolCallRecord(
         id=call.id,
@@ -363,5 +386,5 @@ def _failed(
         output=f"Error: {message}",
         error=message,
         error_type=kind,
-        duration_ms=_elapsed_ms(invocation) if invocation is not None else 0.0,
+        duration_ms=_duration(invocation, started),
     )
