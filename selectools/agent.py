@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping
 from typing import Any
 
@@ -66,6 +67,15 @@ class Agent:
         self.observers = ObserverHub(observers)
         self.name = name
         self.totals = UsageTotals()
+
+    @classmethod
+    def from_spec(cls, path: str | os.PathLike[str], *, tools: Iterable[Any] = ()) -> Agent:
+        """The agent a YAML/TOML/JSON spec file describes (see `selectools.spec`);
+        `tools` are added to the spec's own. Keys come from the environment."""
+        from .spec import AgentSpec
+
+        agent: Agent = AgentSpec.load(path).build(extra_tools=tools)
+        return agent
 
     def __repr__(self) -> str:
         return f"Agent(name={self.name!r}, tools={list(self.tools)}, provider={self.provider!r})"

@@ -311,3 +311,23 @@ def test_served_limits_example(
     assert refused.status_code == 429
     assert refused.json()["error"]["type"] == "rate_limited"
     assert "retry-after" in refused.headers
+
+
+def test_spec_example(openai_server: FakeOpenAIServer, tmp_path: Path) -> None:
+    import os
+
+    openai_server.add(
+        FakeReply(tool_calls=[("calculate", {"expression": "6 * 7"})]), FakeReply(text="42.")
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", python_block_after("### Agent specs")],
+        env={**os.environ, **openai_env(openai_server)},
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert out.stdout == "['calculate'] 42.\n"
+    assert openai_server.requests[1]["messages"][-1]["content"] == "42"
+    assert openai_server.requests[0]["model"] == "gpt-4o-mini"

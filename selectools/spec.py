@@ -1,0 +1,474 @@
+"""Agent specs: an agent described in a YAML or TOML file, loaded with `Agent.from_spec(path)`.
+
+A spec names everything and holds no secrets: tools are `module:name`
+references (a tool, a typed function, a toolkit, or a list of them) or
+toolkits published under the `selectools.toolkits` entry point; the provider
+is chosen by name and reads its key from the environment (`OPENAI_API_KEY`).
+Any key that looks like a credential (`api_key`, `token`, `password`, ...) is
+refused, so a spec can be committed and shared.
+
+    name: shop-helper
+    system_prompt: You answer questions about orders.
+    provider: {name: openai, model: gpt-4o-mini}
+    tools:
+      - examples.demo_shop:get_order
+      - toolkit: toolbox
+    limits: {max_iterations: 6, run_timeout: 60}
+    policies: {retry: {attempts: 3}, rate_limit: "30/minute"}
+
+The builder page exports specs in this shape, and `AgentSpec.to_python()`
+writes the equivalent Python code.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+import json
+import os
+import re
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from .errors import SelectoolsError
+
+__all__ = [
+    "PROVIDERS",
+    "AgentSpec",
+    "Limits",
+    "Policies",
+    "ProviderSpec",
+    "SpecError",
+    "ToolRef",
+    "load_spec",
+]
+
+PROVIDERS = ("openai",)  # providers a spec names; others through `factory: module:name`
+_REFERENCE = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_][\w.]*$")
+_SECRET = re.compile(r"(api[_-]?key|secret|token|password|passwd|credential)", re.IGNORECASE)
+
+
+class SpecError(SelectoolsError, ValueError):
+    """A spec that cannot become an agent; the message names the key and the fix."""
+
+    http_status = 422
+    error_type = "invalid_spec"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ProviderSpec(_Strict):
+    """Which model answers: a provider by name, or your own factory `module:name`."""
+
+    name: Literal["openai"] = "openai"
+    model: str | None = None
+    base_url: str | None = Field(default=None, description="An OpenAI-compatible server.")
+    factory: str | None = Field(
+        default=None, pattern=_REFERENCE.pattern, description="`module:callable` -> Provider."
+    )
+
+
+class ToolRef(_Strict):
+    """One entry of `tools`: a `module:name` reference or an installed toolkit by name."""
+
+    ref: str | None = Field(default=None, pattern=_REFERENCE.pattern)
+    toolkit: str | None = None
+    settings: dict[str, Any] = Field(default_factory=dict)
+    only: list[str] | None = Field(default=None, description="Keep only these tools.")
+
+    @field_validator("settings")
+    @classmethod
+    def _no_secrets(cls, value: dict[str, Any]) -> dict[str, Any]:
+        _refuse_secrets(value, "tools[].settings")
+        return value
+
+
+class Limits(_Strict):
+    """The agent's `AgentConfig`: iterations, timeouts and model settings."""
+
+    max_iterations: int = Field(default=10, ge=1, le=100)
+    run_timeout: float | None = Field(default=None, gt=0)
+    tool_timeout: float | None = Field(default=None, gt=0)
+    parallel_tool_calls: bool = True
+    temperature: float | None = Field(default=None, ge=0, le=2)
+    max_tokens: int | None = Field(default=None, ge=1)
+
+
+class RetrySpec(_Strict):
+    attempts: int = Field(default=3, ge=1, le=10)
+    max_time: float = Field(default=120.0, gt=0)
+
+
+class Policies(_Strict):
+    """Policies a spec can switch on; each maps to one class in `selectools.policies`."""
+
+    retry: RetrySpec | None = None
+    rate_limit: str | None = Field(
+        default=None, description='Model calls per period, e.g. "30/minute" (RateLimiter).'
+    )
+    approval: list[str] = Field(
+        default_factory=list,
+        description="Tools that need a person's approval before they run (when the "
+        "approval policy is installed; otherwise loading fails with a clear error).",
+    )
+
+
+class AgentSpec(_Strict):
+    """An agent as data: what the builder exports and `Agent.from_spec` loads."""
+
+    name: str = Field(default="agent", min_length=1, max_length=64)
+    system_prompt: str | None = None
+    provider: ProviderSpec = Field(default_factory=ProviderSpec)
+    tools: list[ToolRef] = Field(default_factory=list)
+    limits: Limits = Field(default_factory=Limits)
+    policies: Policies = Field(default_factory=Policies)
+
+    @field_validator("tools", mode="before")
+    @classmethod
+    def _plain_references(cls, value: Any) -> Any:
+        if isinstance(value, list):
+            return [{"ref": item} if isinstance(item, str) else item for item in value]
+        return value
+
+    # -- reading -------------------------------------------------------------------
+
+    @classmethod
+    def parse(cls, data: Mapping[str, Any], source: str = "the spec") -> AgentSpec:
+        """Validate a mapping (from YAML, TOML or JSON); secrets and unknown keys are refused."""
+        if not isinstance(data, Mapping):
+            raise SpecError(f"{source} must be a mapping of keys, got {type(data).__name__}.")
+        _refuse_secrets(data, "")
+        try:
+            spec = cls.model_validate(dict(data))
+        except ValidationError as exc:
+            problems = "; ".join(
+                f"{'.'.join(str(p) for p in err['loc']) or '(top)'}: {err['msg']}"
+                for err in exc.errors(include_url=False)
+            )
+            raise SpecError(f"{source} is not a valid agent spec: {problems}.") from None
+        for index, tool in enumerate(spec.tools):
+            if (tool.ref is None) == (tool.toolkit is None):
+                raise SpecError(
+                    f"{source}: tools[{index}] needs exactly one of 'ref' (module:name) "
+                    f"or 'toolkit' (an installed toolkit's name)."
+                )
+        return spec
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> AgentSpec:
+        """Read a `.yaml`/`.yml`, `.toml` or `.json` spec file."""
+        file = Path(path)
+        try:
+            text = file.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise SpecError(f"Cannot read the spec {str(file)!r}: {exc.strerror}.") from None
+        return cls.parse(_decode(text, file.suffix.lower(), str(file)), repr(str(file)))
+
+    # -- writing -------------------------------------------------------------------
+
+    def to_data(self) -> dict[str, Any]:
+        """The spec as plain data, without defaults, tools as plain references where possible."""
+        data = self.model_dump(exclude_defaults=True, exclude_none=True, mode="json")
+        data["name"] = self.name
+        if self.tools:
+            data["tools"] = [_tool_data(tool) for tool in self.tools]
+        return data
+
+    def to_yaml(self) -> str:
+        dumped: str = _yaml().safe_dump(self.to_data(), sort_keys=False, allow_unicode=True)
+        return dumped
+
+    def to_toml(self) -> str:
+        from .extras import require
+
+        tomli_w = require("tomli_w", extra="spec", feature="Writing TOML specs")
+        data = self.to_data()
+        if "tools" in data:  # TOML arrays of tables need tables, not bare strings
+            data["tools"] = [{"ref": t} if isinstance(t, str) else t for t in data["tools"]]
+        dumped: str = tomli_w.dumps(data)
+        return dumped
+
+    def to_python(self) -> str:
+        """Python code that builds the same agent (keys still come from the environment)."""
+        return _python_code(self)
+
+    # -- building ------------------------------------------------------------------
+
+    def build(self, *, extra_tools: Iterable[Any] = ()) -> Any:
+        """The Agent this spec describes (`extra_tools` are added after the spec's)."""
+        from .agent import Agent
+        from .config import AgentConfig
+
+        tools = _with_approval([*self.resolve_tools(), *extra_tools], self.policies.approval)
+        return Agent(
+            tools,
+            self.build_provider(),
+            system_prompt=self.system_prompt,
+            config=AgentConfig(**self.limits.model_dump()),
+            policies=self.build_policies(),
+            name=self.name,
+        )
+
+    def resolve_tools(self) -> list[Any]:
+        """Each `tools` entry imported or built, in order."""
+        resolved: list[Any] = []
+        for tool in self.tools:
+            if tool.toolkit is not None:
+                from .registry import load_toolkit
+
+                try:
+                    found: Any = load_toolkit(tool.toolkit, **tool.settings)
+                except SelectoolsError as exc:
+                    raise SpecError(f"tools: {exc}") from None
+            else:
+                assert tool.ref is not None
+                found = import_reference(tool.ref)
+                if isinstance(found, type):  # a toolkit class: built with its settings
+                    found = found(**tool.settings)
+                elif tool.settings:
+                    raise SpecError(
+                        f"tools: {tool.ref} has settings, so it must be a toolkit class."
+                    )
+            resolved.extend(_only(found, tool.only, tool.ref or tool.toolkit or ""))
+        return resolved
+
+    def build_provider(self) -> Any:
+        spec = self.provider
+        if spec.factory is not None:
+            made = import_reference(spec.factory)
+            return made(spec.model) if spec.model is not None else made()
+        from .providers.openai import OpenAIProvider
+
+        # OpenAIProvider retries itself (one retry layer): the spec's retry configures it.
+        retry = self._retry()
+        if retry is None:
+            return OpenAIProvider(spec.model, base_url=spec.base_url)
+        return OpenAIProvider(spec.model, base_url=spec.base_url, retry=retry)
+
+    def _retry(self) -> Any:
+        if self.policies.retry is None:
+            return None
+        from .policies import Retry
+
+        return Retry(self.policies.retry.attempts, max_time=self.policies.retry.max_time)
+
+    def build_policies(self) -> list[Any]:
+        policies: list[Any] = []
+        if self.policies.retry is not None and self.provider.factory is not None:
+            policies.append(self._retry())
+        if self.policies.rate_limit is not None:
+            from .policies import RateLimiter
+
+            policies.append(RateLimiter(self.policies.rate_limit))
+        return policies
+
+
+def load_spec(path: str | os.PathLike[str]) -> AgentSpec:
+    """`AgentSpec.load(path)`."""
+    return AgentSpec.load(path)
+
+
+def import_reference(reference: str) -> Any:
+    """The object `module:name` (dots after the colon reach attributes)."""
+    if not _REFERENCE.match(reference):
+        raise SpecError(f"{reference!r} is not a 'module:name' reference.")
+    module_name, _, attribute = reference.partition(":")
+    try:
+        found: Any = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise SpecError(
+            f"Cannot import {module_name!r} for {reference!r}: {exc}. "
+            f"Install it or run from the folder that holds it."
+        ) from None
+    for part in attribute.split("."):
+        try:
+            found = getattr(found, part)
+        except AttributeError:
+            raise SpecError(f"{module_name!r} has no {attribute!r} (from {reference!r}).") from None
+    return found
+
+
+# -- helpers -------------------------------------------------------------------------
+
+
+def _decode(text: str, suffix: str, source: str) -> Any:
+    if suffix not in (".yaml", ".yml", ".toml", ".json"):
+        raise SpecError(f"{source}: a spec file ends in .yaml, .yml, .toml or .json.")
+    if suffix in (".yaml", ".yml"):
+        yaml = _yaml()
+        try:
+            return yaml.safe_load(text)
+        except yaml.YAMLError as exc:
+            raise SpecError(f"{source} is not valid YAML: {exc}") from None
+    try:
+        if suffix == ".toml":
+            import tomllib
+
+            return tomllib.loads(text)
+        return json.loads(text)
+    except ValueError as exc:
+        raise SpecError(f"{source} is not valid {suffix[1:].upper()}: {exc}") from None
+
+
+def _yaml() -> Any:
+    from .extras import require
+
+    return require("yaml", extra="spec", feature="Reading and writing YAML specs")
+
+
+def _refuse_secrets(data: Any, where: str) -> None:
+    if isinstance(data, Mapping):
+        for key, value in data.items():
+            path = f"{where}.{key}" if where else str(key)
+            if isinstance(key, str) and _SECRET.search(key):
+                raise SpecError(
+                    f"The spec has a secret-looking key {path!r}. Specs never hold secrets: "
+                    f"set keys in the environment (e.g. OPENAI_API_KEY) instead."
+                )
+            _refuse_secrets(value, path)
+    elif isinstance(data, list):
+        for index, item in enumerate(data):
+            _refuse_secrets(item, f"{where}[{index}]")
+
+
+def _tool_data(tool: ToolRef) -> Any:
+    data = tool.model_dump(exclude_defaults=True, exclude_none=True, mode="json")
+    return tool.ref if list(data) == ["ref"] else data
+
+
+def _only(found: Any, only: list[str] | None, source: str) -> list[Any]:
+    from .tools.tool import Tool
+    from .tools.toolkit import Toolkit
+
+    if isinstance(found, Toolkit) and not isinstance(found, Tool):
+        items: list[Any] = list(found.tools())
+    elif isinstance(found, (list, tuple)):
+        items = list(found)
+    else:
+        items = [found]
+    for item in items:
+        if not callable(item) or isinstance(item, type):
+            raise SpecError(
+                f"tools: {source} gave {type(item).__name__} {item!r}; a tool reference "
+                f"names a tool, a typed function, a toolkit or a list of them."
+            )
+    if only is None:
+        return items
+    by_name = {getattr(t, "name", getattr(t, "__name__", "")): t for t in items}
+    unknown = [name for name in only if name not in by_name]
+    if unknown:
+        raise SpecError(f"tools: {source} has no tools named {unknown} (it has {sorted(by_name)}).")
+    return [by_name[name] for name in only]
+
+
+def _with_approval(tools: list[Any], names: list[str]) -> list[Any]:
+    """The tools, those named in `policies.approval` marked `requires_approval`."""
+    if not names:
+        return tools
+    from .tools.tool import Tool, tool
+
+    if "requires_approval" not in {f.name for f in dataclasses.fields(Tool)}:
+        raise SpecError(
+            "policies.approval needs a selectools with approvals (Tool.requires_approval). "
+            "Remove the key or upgrade."
+        )
+    as_tools = [item if isinstance(item, Tool) else tool(item) for item in tools]
+    missing = sorted(set(names) - {t.name for t in as_tools})
+    if missing:
+        raise SpecError(f"policies.approval names tools the spec does not have: {missing}.")
+    marked: dict[str, Any] = {"requires_approval": True}
+    return [dataclasses.replace(t, **marked) if t.name in names else t for t in as_tools]
+
+
+def _python_code(spec: AgentSpec) -> str:
+    imports = ["from selectools import Agent, AgentConfig"]
+    lines: list[str] = []
+    tool_exprs: list[str] = []
+    for index, tool in enumerate(spec.tools):
+        if tool.toolkit is not None:
+            if "from selectools.registry import load_toolkit" not in imports:
+                imports.append("from selectools.registry import load_toolkit")
+            args = "".join(f", {k}={v!r}" for k, v in tool.settings.items())
+            expr = f"load_toolkit({tool.toolkit!r}{args})"
+        else:
+            assert tool.ref is not None
+            module, _, attribute = tool.ref.partition(":")
+            head = attribute.split(".")[0]
+            imports.append(f"from {module} import {head}")
+            expr = attribute
+            if tool.settings:
+                expr += "(" + ", ".join(f"{k}={v!r}" for k, v in tool.settings.items()) + ")"
+        if tool.only is not None:
+            var = f"_tools_{index}"
+            lines.append(f"{var} = {{t.name: t for t in _as_tools({expr})}}")
+            tool_exprs.append(f"*({var}[n] for n in {tool.only!r})")
+        else:
+            tool_exprs.append(f"*_as_tools({expr})")
+    if spec.tools:
+        lines.insert(0, _AS_TOOLS)
+    provider = spec.provider
+    if provider.factory is not None:
+        module, _, attribute = provider.factory.partition(":")
+        imports.append(f"from {module} import {attribute.split('.')[0]}")
+        provider_expr = f"{attribute}({provider.model!r})" if provider.model else f"{attribute}()"
+    else:
+        imports.append("from selectools import OpenAIProvider")
+        provider_args = [repr(provider.model)] if provider.model else []
+        if provider.base_url:
+            provider_args.append(f"base_url={provider.base_url!r}")
+        if spec.policies.retry is not None:
+            retry = spec.policies.retry
+            imports.append("from selectools.policies import Retry")
+            provider_args.append(f"retry=Retry({retry.attempts}, max_time={retry.max_time!r})")
+        provider_expr = f"OpenAIProvider({', '.join(provider_args)})"
+        lines.append("# The key comes from the environment: OPENAI_API_KEY.")
+    policy_exprs: list[str] = []
+    if spec.policies.retry is not None and provider.factory is not None:
+        imports.append("from selectools.policies import Retry")
+        retry = spec.policies.retry
+        policy_exprs.append(f"Retry({retry.attempts}, max_time={retry.max_time!r})")
+    if spec.policies.rate_limit is not None:
+        imports.append("from selectools.policies import RateLimiter")
+        policy_exprs.append(f"RateLimiter({spec.policies.rate_limit!r})")
+    if spec.policies.approval:
+        policy_exprs.append(f"# approval for {spec.policies.approval!r}: see the approval policy")
+    limits = spec.limits.model_dump(exclude_defaults=True)
+    config = ", ".join(f"{k}={v!r}" for k, v in limits.items())
+    body = [
+        "agent = Agent(",
+        f"    [{', '.join(tool_exprs)}],",
+        f"    {provider_expr},",
+        f"    system_prompt={spec.system_prompt!r},",
+        f"    config=AgentConfig({config}),",
+        "    policies=[" + ", ".join(p for p in policy_exprs if not p.startswith("#")) + "],",
+        f"    name={spec.name!r},",
+        ")",
+    ]
+    notes = [p for p in policy_exprs if p.startswith("#")]
+    unique_imports = list(dict.fromkeys(imports))
+    return "\n".join(
+        [
+            f'"""The agent {spec.name!r}, as the builder made it."""',
+            "",
+            *sorted(unique_imports),
+            "",
+            *lines,
+            *notes,
+            *body,
+            "",
+        ]
+    )
+
+
+_AS_TOOLS = '''def _as_tools(found):
+    """A toolkit's tools, a list as it is, anything else as one tool."""
+    if hasattr(found, "tools") and callable(found.tools):
+        return list(found.tools())
+    return list(found) if isinstance(found, (list, tuple)) else [found]
+
+'''

@@ -1,0 +1,198 @@
+"""Agent specs: YAML/TOML/JSON files in, a working Agent out; secrets and bad references refused."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+
+import pytest
+
+from selectools import Agent, OpenAIProvider
+from selectools.policies import RateLimiter, Retry
+from selectools.spec import AgentSpec, SpecError
+from selectools.tools.tool import Tool
+from tests.fakes.openai_server import FakeOpenAIServer, FakeReply
+
+SPEC = {
+    "name": "orders",
+    "system_prompt": "You answer about orders.",
+    "provider": {"factory": "tests.fakes.spec_targets:echo_provider", "model": "scripted-1"},
+    "tools": [
+        "tests.fakes.spec_targets:order_status",
+        "tests.fakes.spec_targets:shout",
+        {"ref": "tests.fakes.spec_targets:CounterToolkit", "settings": {"start": 40}},
+    ],
+    "limits": {"max_iterations": 4, "run_timeout": 30, "tool_timeout": 5},
+    "policies": {"retry": {"attempts": 2, "max_time": 10}, "rate_limit": "100/minute"},
+}
+
+
+def write(tmp_path: Path, suffix: str, spec: AgentSpec) -> Path:
+    path = tmp_path / f"agent{suffix}"
+    text = {".yaml": spec.to_yaml, ".toml": spec.to_toml}.get(suffix)
+    path.write_text(text() if text else json.dumps(spec.to_data()))
+    return path
+
+
+@pytest.mark.parametrize("suffix", [".yaml", ".toml", ".json"])
+def test_a_written_spec_loads_back_into_a_working_agent(tmp_path: Path, suffix: str) -> None:
+    spec = AgentSpec.parse(SPEC)
+    path = write(tmp_path, suffix, spec)
+    assert AgentSpec.load(path) == spec  # the round trip keeps every setting
+
+    agent = Agent.from_spec(path)
+    assert list(agent.tools) == ["order_status", "shout", "count_from"]
+    assert agent.name == "orders"
+    assert agent.system_prompt == "You answer about orders."
+    assert (agent.config.max_iterations, agent.config.run_timeout) == (4, 30)
+    assert agent.config.tool_timeout == 5
+    assert [type(p) for p in agent.policies] == [Retry, RateLimiter]
+    assert agent.tools["count_from"].function(steps=2) == 42  # settings reached the toolkit
+    result = agent.run("Where is 1001?")
+    assert result.text == "Order says: shipped"
+    assert result.model == "scripted-1"
+
+
+def test_openai_by_name_reads_its_key_from_the_environment(
+    tmp_path: Path, openai_server: FakeOpenAIServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-from-env")
+    path = tmp_path / "agent.yaml"
+    path.write_text(
+        "name: plain\n"
+        f"provider: {{name: openai, model: gpt-4o-mini, base_url: '{openai_server.base_url}'}}\n"
+        "tools: [tests.fakes.spec_targets:order_status]\n"
+    )
+    openai_server.add(
+        FakeReply(tool_calls=[("order_status", {"order_id": 1002})]), FakeReply(text="Processing.")
+    )
+    agent = Agent.from_spec(path)
+    assert isinstance(agent.provider, OpenAIProvider)
+    result = agent.run("Order 1002?")
+    assert result.text == "Processing."
+    assert result.tool_calls[0].output == "processing"
+    assert openai_server.requests[0]["_authorization"] == "Bearer sk-from-env"
+    assert openai_server.requests[0]["model"] == "gpt-4o-mini"
+
+
+def test_installed_toolkits_by_entry_point_name_and_only() -> None:
+    spec = AgentSpec.parse(
+        {
+            "provider": {"factory": "tests.fakes.spec_targets:echo_provider"},
+            "tools": [{"toolkit": "toolbox", "only": ["calculate", "convert_units"]}],
+        }
+    )
+    assert list(spec.build().tools) == ["calculate", "convert_units"]
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"provider": {"api_key": "sk-live-123"}}, "secret-looking key 'provider.api_key'"),
+        ({"tools": [{"toolkit": "sql", "settings": {"password": "x"}}]}, "tools[0].settings"),
+        ({"OPENAI_API_KEY": "sk-1"}, "OPENAI_API_KEY"),
+        ({"tools": [{"ref": "a:b", "settings": {"db": {"auth_token": "t"}}}]}, "auth_token"),
+    ],
+)
+def test_secrets_are_refused_wherever_they_hide(data: dict[str, object], message: str) -> None:
+    with pytest.raises(SpecError, match="never hold secrets") as caught:
+        AgentSpec.parse(data)
+    assert message in str(caught.value)
+    assert "sk-" not in str(caught.value)  # the value itself is never echoed
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"modle": "x"}, "modle: Extra inputs are not permitted"),
+        ({"limits": {"max_iterations": 0}}, "limits.max_iterations"),
+        ({"provider": {"name": "anthropic"}}, "provider.name"),
+        ({"tools": ["no colon here"]}, "tools.0.ref"),
+        ({"tools": [{"ref": "a:b", "toolkit": "c"}]}, "exactly one of 'ref'"),
+        ({"tools": [{}]}, "exactly one of 'ref'"),
+        ({"policies": {"retry": {"attempts": 99}}}, "policies.retry.attempts"),
+    ],
+)
+def test_invalid_specs_name_the_key(data: dict[str, object], message: str) -> None:
+    with pytest.raises(SpecError) as caught:
+        AgentSpec.parse(data)
+    assert message in str(caught.value)
+    assert caught.value.http_status == 422
+
+
+@pytest.mark.parametrize(
+    ("ref", "message"),
+    [
+        ("tests.fakes.no_such_module:thing", "Cannot import 'tests.fakes.no_such_module'"),
+        ("tests.fakes.spec_targets:missing", "has no 'missing'"),
+        ("tests.fakes.spec_targets:NOT_A_TOOL", "gave int 42"),
+        ("tests.fakes:spec_targets", "gave module"),
+    ],
+)
+def test_bad_references_are_clear_errors(ref: str, message: str) -> None:
+    spec = AgentSpec.parse({"tools": [ref]})
+    with pytest.raises(SpecError, match=message):
+        spec.build()
+
+
+def test_only_names_unknown_tools_and_unknown_toolkits() -> None:
+    spec = AgentSpec.parse({"tools": [{"ref": "tests.fakes.spec_targets:BOTH", "only": ["nope"]}]})
+    with pytest.raises(SpecError, match=r"has no tools named \['nope'\]"):
+        spec.resolve_tools()
+    with pytest.raises(SpecError, match="no-such-toolkit"):
+        AgentSpec.parse({"tools": [{"toolkit": "no-such-toolkit"}]}).resolve_tools()
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "message"),
+    [
+        ("a.yaml", "name: [unclosed", "not valid YAML"),
+        ("a.toml", "name = ", "not valid TOML"),
+        ("a.json", "{", "not valid JSON"),
+        ("a.yaml", "- just\n- a list\n", "must be a mapping"),
+        ("a.ini", "name=x", "ends in .yaml"),
+    ],
+)
+def test_unreadable_files(tmp_path: Path, name: str, text: str, message: str) -> None:
+    (tmp_path / name).write_text(text)
+    with pytest.raises(SpecError, match=message):
+        Agent.from_spec(tmp_path / name)
+    with pytest.raises(SpecError, match="Cannot read the spec"):
+        Agent.from_spec(tmp_path / "missing.yaml")
+
+
+def test_the_python_export_builds_the_same_agent() -> None:
+    spec = AgentSpec.parse(
+        {**SPEC, "tools": [*SPEC["tools"], {"toolkit": "toolbox", "only": ["calculate"]}]}  # type: ignore[list-item]
+    )
+    namespace: dict[str, object] = {}
+    exec(compile(spec.to_python(), "exported.py", "exec"), namespace)
+    exported = namespace["agent"]
+    built = spec.build()
+    assert isinstance(exported, Agent)
+    assert list(exported.tools) == list(built.tools)
+    assert exported.config == built.config
+    assert exported.system_prompt == built.system_prompt
+    assert [type(p) for p in exported.policies] == [type(p) for p in built.policies]
+    assert exported.run("Where is 1001?").text == "Order says: shipped"
+
+
+def test_approval_marks_the_named_tools_or_says_what_is_missing() -> None:
+    spec = AgentSpec.parse(
+        {
+            "provider": {"factory": "tests.fakes.spec_targets:echo_provider"},
+            "tools": ["tests.fakes.spec_targets:BOTH", "tests.fakes.spec_targets:cancel_order"],
+            "policies": {"approval": ["cancel_order"]},
+        }
+    )
+    if "requires_approval" not in {f.name for f in dataclasses.fields(Tool)}:
+        with pytest.raises(SpecError, match="needs a selectools with approvals"):
+            spec.build()
+        return
+    agent = spec.build()
+    flags = {name: agent.tools[name].requires_approval for name in agent.tools}
+    assert flags == {"order_status": False, "shout": False, "cancel_order": True}
+    unknown = AgentSpec.parse({**spec.to_data(), "policies": {"approval": ["drop_db"]}})
+    with pytest.raises(SpecError, match=r"does not have: \['drop_db'\]"):
+        unknown.build()
