@@ -12,6 +12,7 @@ from .context import RunContext
 from .errors import (
     CircuitOpenError,
     ContextLengthError,
+    GuardrailRefused,
     InvalidInputError,
     MaxIterationsError,
     MissingDependencyError,
@@ -82,6 +83,7 @@ __all__ = [
     "ContextLengthError",
     "ConversationMemory",
     "Event",
+    "GuardrailRefused",
     "InMemorySessionStore",
     "InvalidInputError",
     "MaxIterationsError",

@@ -15,6 +15,7 @@ from typing import ClassVar
 __all__ = [
     "CircuitOpenError",
     "ContextLengthError",
+    "GuardrailRefused",
     "InvalidInputError",
     "MaxIterationsError",
     "MissingDependencyError",
@@ -236,6 +237,21 @@ class QuotaExceededError(SelectoolsError):
     @property
     def http_headers(self) -> dict[str, str]:
         return retry_after_headers(self.retry_after)
+
+
+class GuardrailRefused(SelectoolsError):
+    """A guardrail refused a user message or an answer (HTTP 422 `guardrail_refused`).
+
+    `guardrail` names the check and `stage` where it ran (`input`, `output`,
+    `tool_arguments`, `tool_result`); the message says why, never the text itself.
+    """
+
+    default_status = 422
+
+    def __init__(self, message: str, *, guardrail: str = "", stage: str = "") -> None:
+        super().__init__(message)
+        self.guardrail = guardrail
+        self.stage = stage
 
 
 class MaxIterationsError(SelectoolsError):
