@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, Generic, Protocol, overload
 
 from ..context import RunContext
 from ..errors import ToolArgumentError, ToolDefinitionError
+from .results import format_tool_result
 from .schema import describe_function
 from .streaming import is_streaming_callable
 
@@ -347,19 +348,6 @@ class ToolSnapshot:
 
     tools: Mapping[str, Tool]
     schemas: tuple[dict[str, Any], ...]
-
-
-def format_tool_result(value: Any) -> str:
-    """Render a tool's return value as the text the model reads."""
-    if isinstance(value, str):
-        return value
-    dump = getattr(value, "model_dump", None)
-    if callable(dump):
-        value = dump(mode="json")
-    try:
-        return json.dumps(value, ensure_ascii=False, default=str)
-    except (TypeError, ValueError):
-        return str(value)
 
 
 def _is_async_callable(func: Callable[..., Any]) -> bool:
