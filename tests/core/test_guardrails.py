@@ -229,7 +229,7 @@ def test_refused_input_raises_a_clear_error_and_never_reaches_the_model() -> Non
     )
     assert "21 characters" in str(err)
     assert "limit is 20" in str(err)
-    assert provider.requests == []
+    assert len(provider.requests) == 0
 
 
 def test_deny_pattern_refuses_an_answer_without_quoting_it() -> None:
