@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .config import AgentConfig
 from .events import Event, RunFinished
@@ -18,6 +18,9 @@ from .results import AgentResult
 from .tools.tool import Tool, ToolSet
 from .tools.toolkit import Toolkit
 from .usage import Usage, UsageTotals
+
+if TYPE_CHECKING:
+    from .batch import BatchResults
 
 __all__ = ["Agent", "RunInput"]
 
@@ -146,6 +149,44 @@ class Agent:
         """Async `stream()`. Close it (or cancel the task) to stop the run and its tools."""
         run = self._run(input, session_id, identity, metadata, config)
         return drive_async(run, stream_model=True)
+
+    async def abatch(
+        self,
+        inputs: Iterable[RunInput],
+        *,
+        concurrency: int = 8,
+        progress: bool | None = None,
+        **options: Any,
+    ) -> BatchResults:
+        """Run every input, at most `concurrency` at once; outcomes in input order.
+
+        Each outcome is an AgentResult or the exception that ended that run.
+        `progress`: a bar with rate, ETA, tokens and cost (None: only on a
+        terminal). Options: `checkpoint=` (a path or Checkpoint: a restarted
+        batch skips finished items), `rate_limit=` (a shared RateLimiter; the
+        batch waits its turn), `quota=`, `identity=`, `metadata=`, `config=`,
+        `on_progress=`. See `selectools.batch`.
+        """
+        from .batch import run_agent_batch
+
+        return await run_agent_batch(
+            self, inputs, concurrency=concurrency, progress=progress, **options
+        )
+
+    def batch(
+        self,
+        inputs: Iterable[RunInput],
+        *,
+        concurrency: int = 8,
+        progress: bool | None = None,
+        **options: Any,
+    ) -> BatchResults:
+        """`abatch`, blocking; fine inside a running event loop. Ctrl-C stops it, and
+        with a checkpoint the next call carries on where it stopped."""
+        from .bridge import run_coroutine_sync
+
+        batch = self.abatch(inputs, concurrency=concurrency, progress=progress, **options)
+        return run_coroutine_sync(batch)
 
     def _run(
         self,

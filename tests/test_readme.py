@@ -331,3 +331,7 @@ def test_spec_example(openai_server: FakeOpenAIServer, tmp_path: Path) -> None:
     assert out.stdout == "['calculate'] 42.\n"
     assert openai_server.requests[1]["messages"][-1]["content"] == "42"
     assert openai_server.requests[0]["model"] == "gpt-4o-mini"
+
+
+def test_batch_example_runs() -> None:
+    assert run_block("### Agent.batch", {}) == "Summary: ticket 0 100 0\n100\n"

@@ -8,7 +8,6 @@ ones serve WSGI views (Flask) without an event loop where none is needed.
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
@@ -18,6 +17,7 @@ import pydantic_core
 from pydantic import BaseModel
 
 from ..agent import Agent
+from ..batch.pool import map_ordered
 from ..errors import SessionNotFoundError
 from ..events import Event, RunFailed, RunFinished, RunStarted, TextDelta
 from ..messages import RunInput
@@ -218,20 +218,19 @@ async def batch(
         await admission_for(options).arrive(caller)  # a batch is one request
     except Exception as exc:
         return Answer.failure(exc)
-    gate = asyncio.Semaphore(options.batch_concurrency)
 
     async def one(index: int, item: InvokeRequest) -> BatchItem:
-        async with gate:
-            try:
-                kwargs = _run_kwargs(agent, item, caller, options)
-                result = await _run(agent, item.run_input(), kwargs, caller, options)
-            except Exception as exc:  # one bad input must not fail the others
-                status, error, _ = error_answer(exc)
-                return BatchItem(index=index, status=status, error=ErrorDetail(**error["error"]))
-            return BatchItem(index=index, status=200, result=InvokeResponse.of(result))
+        try:
+            kwargs = _run_kwargs(agent, item, caller, options)
+            result = await _run(agent, item.run_input(), kwargs, caller, options)
+        except Exception as exc:  # one bad input must not fail the others
+            status, error, _ = error_answer(exc)
+            return BatchItem(index=index, status=status, error=ErrorDetail(**error["error"]))
+        return BatchItem(index=index, status=200, result=InvokeResponse.of(result))
 
-    results = await asyncio.gather(*(one(i, item) for i, item in enumerate(body.inputs)))
-    return Answer.of(BatchResponse(results=list(results)))
+    # the same pool as Agent.batch and jobs: bounded workers, answers in input order
+    results = await map_ordered(body.inputs, one, concurrency=options.batch_concurrency)
+    return Answer.of(BatchResponse(results=results))
 
 
 def batch_sync(agent: Agent, body: BatchRequest, caller: Caller, options: ServingOptions) -> Answer:
