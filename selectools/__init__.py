@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from .agent import Agent
 from .config import AgentConfig
+from .content import ContentPart
 from .context import RunContext
 from .errors import (
     CircuitOpenError,
@@ -80,6 +81,7 @@ __all__ = [
     "AgentConfig",
     "AgentResult",
     "CircuitOpenError",
+    "ContentPart",
     "ContextLengthError",
     "ConversationMemory",
     "Event",

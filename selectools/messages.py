@@ -6,9 +6,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeAlias
 
+from .content import ContentPart, parse_part
 from .errors import InvalidInputError
 
-__all__ = ["Message", "Role", "RunInput", "ToolCall", "coerce_messages"]
+__all__ = ["ContentPart", "Message", "Role", "RunInput", "ToolCall", "coerce_messages"]
 
 Role = Literal["system", "user", "assistant", "tool"]
 _ROLES = frozenset(("system", "user", "assistant", "tool"))
@@ -47,21 +48,42 @@ class ToolCall:
 
 @dataclass(frozen=True, slots=True)
 class Message:
-    """One chat message; immutable so a history can be shared without copying."""
+    """One chat message; immutable so a history can be shared without copying.
+
+    `content` is the message's text. A message with images or files also has
+    `parts`: every part in order, text included (see `selectools.content`);
+    `Message.user(["What is this?", ContentPart.image(url=...)])` builds one.
+    """
 
     role: Role
     content: str | None = None
     tool_calls: tuple[ToolCall, ...] = field(default=())
     tool_call_id: str | None = None
     name: str | None = None
+    parts: tuple[ContentPart, ...] = field(default=())
 
     @classmethod
     def system(cls, content: str) -> Message:
         return cls("system", content)
 
     @classmethod
-    def user(cls, content: str) -> Message:
-        return cls("user", content)
+    def user(cls, content: str | Sequence[ContentPart | str | Mapping[str, Any]]) -> Message:
+        """A user message: text, or a list of parts (strings, ContentParts, part dicts)."""
+        if isinstance(content, str):
+            return cls("user", content)
+        text, parts = _split_parts(content)
+        return cls("user", text, parts=parts)
+
+    @property
+    def has_media(self) -> bool:
+        """True when the message carries an image or a file."""
+        return any(part.is_media for part in self.parts)
+
+    def content_parts(self) -> tuple[ContentPart, ...]:
+        """Every part in order; a text-only message is one text part (none when empty)."""
+        if self.parts:
+            return self.parts
+        return (ContentPart.text_part(self.content),) if self.content else ()
 
     @classmethod
     def assistant(cls, content: str | None, tool_calls: Sequence[ToolCall] = ()) -> Message:
@@ -73,7 +95,8 @@ class Message:
 
     def to_dict(self) -> dict[str, Any]:
         """The OpenAI chat-completions form, also used for storage and the wire."""
-        data: dict[str, Any] = {"role": self.role, "content": self.content}
+        content: Any = [p.to_dict() for p in self.parts] if self.parts else self.content
+        data: dict[str, Any] = {"role": self.role, "content": content}
         if self.tool_calls:
             data["tool_calls"] = [call.to_dict() for call in self.tool_calls]
         if self.tool_call_id is not None:
@@ -88,8 +111,9 @@ class Message:
         if role not in _ROLES:
             raise InvalidInputError(f"Message role must be one of {sorted(_ROLES)}, got {role!r}.")
         content = data.get("content")
-        if isinstance(content, list):  # OpenAI content parts: keep the text parts
-            content = "".join(part.get("text", "") for part in content if isinstance(part, Mapping))
+        parts: tuple[ContentPart, ...] = ()
+        if isinstance(content, list | tuple):  # content parts: images and files are kept
+            content, parts = _split_parts(content)
         if content is not None and not isinstance(content, str):
             raise InvalidInputError(
                 f"Message content must be a string, got {type(content).__name__}."
@@ -107,7 +131,17 @@ class Message:
             tool_calls=calls,
             tool_call_id=data.get("tool_call_id"),
             name=data.get("name"),
+            parts=parts,
         )
+
+
+def _split_parts(
+    raw: Sequence[ContentPart | str | Mapping[str, Any]],
+) -> tuple[str, tuple[ContentPart, ...]]:
+    """(the text, the parts); text-only parts collapse into plain content."""
+    parts = tuple(parse_part(item) for item in raw)
+    text = "".join(part.text or "" for part in parts if part.type == "text")
+    return text, parts if any(part.is_media for part in parts) else ()
 
 
 RunInput: TypeAlias = "str | Message | Mapping[str, Any] | Sequence[Message | Mapping[str, Any]]"

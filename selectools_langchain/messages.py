@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, cast
 
 from langchain_core.messages import (
     AIMessage,
@@ -14,7 +14,7 @@ from langchain_core.messages import (
     ToolMessage,
 )
 
-from selectools import Message, ToolCall
+from selectools import ContentPart, InvalidInputError, Message, ToolCall
 
 
 def to_langchain_messages(messages: Iterable[Message]) -> list[BaseMessage]:
@@ -23,7 +23,7 @@ def to_langchain_messages(messages: Iterable[Message]) -> list[BaseMessage]:
         if m.role == "system":
             converted.append(SystemMessage(content=m.content or ""))
         elif m.role == "user":
-            converted.append(HumanMessage(content=m.content or ""))
+            converted.append(HumanMessage(content=_lc_content(m)))
         elif m.role == "tool":
             converted.append(
                 ToolMessage(content=m.content or "", tool_call_id=m.tool_call_id or "")
@@ -60,6 +60,8 @@ def from_langchain_message(message: BaseMessage) -> Message:
     if isinstance(message, SystemMessage):
         return Message.system(text)
     if isinstance(message, HumanMessage):
+        if isinstance(message.content, list) and any(_is_media(p) for p in message.content):
+            return Message.user([_from_lc_part(p) for p in message.content])
         return Message.user(text)
     if isinstance(message, ToolMessage):
         return Message.tool(text, tool_call_id=message.tool_call_id, name=message.name or "")
@@ -99,3 +101,49 @@ def text_of(content: Any) -> str:
         elif isinstance(part, dict) and part.get("type") == "text":
             parts.append(str(part.get("text", "")))
     return "".join(parts)
+
+
+def _lc_content(m: Message) -> str | list[str | dict[str, Any]]:
+    """Images and files as LangChain's standard content blocks; text-only stays a string."""
+    if not m.parts:
+        return m.content or ""
+    blocks: list[str | dict[str, Any]] = []
+    for part in m.parts:
+        if part.type == "text":
+            blocks.append({"type": "text", "text": part.text or ""})
+        elif part.url is not None:
+            blocks.append({"type": "image", "url": part.url})
+        else:
+            block: dict[str, Any] = {
+                "type": part.type,
+                "base64": part.data,
+                "mime_type": part.media_type,
+            }
+            if part.filename is not None:
+                block["filename"] = part.filename
+            blocks.append(block)
+    return blocks
+
+
+def _is_media(part: Any) -> bool:
+    return isinstance(part, dict) and part.get("type") not in ("text", None)
+
+
+def _from_lc_part(part: Any) -> ContentPart | str | dict[str, Any]:
+    """LangChain's standard image/file blocks (url, base64) or OpenAI-shaped parts."""
+    if not isinstance(part, dict) or part.get("type") not in ("image", "file"):
+        return cast("str | dict[str, Any]", part)  # text, image_url: selectools parses these
+    mime = part.get("mime_type")
+    data = part.get("base64") or (part.get("data") if part.get("source_type") == "base64" else None)
+    url = part.get("url")
+    if part["type"] == "image":
+        if data is not None:
+            return ContentPart.image(data=data, media_type=mime)
+        if isinstance(url, str):
+            return ContentPart.image(url=url)
+    elif data is not None:
+        return ContentPart.file(data=data, media_type=mime, filename=part.get("filename"))
+    raise InvalidInputError(
+        f"A LangChain {part['type']} block needs base64 data with a mime_type"
+        f"{' or a url' if part['type'] == 'image' else ''}."
+    )

@@ -335,3 +335,14 @@ def test_spec_example(openai_server: FakeOpenAIServer, tmp_path: Path) -> None:
 
 def test_batch_example_runs() -> None:
     assert run_block("### Agent.batch", {}) == "Summary: ticket 0 100 0\n100\n"
+
+
+def test_vision_example(openai_server: FakeOpenAIServer) -> None:
+    openai_server.add(FakeReply(text="A tiny PNG."))
+    out = run_block("### Images and files (vision)", openai_env(openai_server))
+    assert out == "data:image/png;base64,\nA tiny PNG.\n"
+    sent = openai_server.requests[0]["messages"][-1]["content"][1]
+    assert sent == {
+        "type": "image_url",
+        "image_url": {"url": "data:image/png;base64,iVBORw0KGgoAAAANSUhEUg=="},
+    }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from ..content import parts_tokens
 from ..messages import Message
 from ..sessions.base import SessionStore
 from ..sessions.in_memory import InMemorySessionStore
@@ -16,7 +17,7 @@ def approx_tokens(message: Message) -> int:
     chars = len(message.content or "") + sum(
         len(c.name) + len(c.arguments) for c in message.tool_calls
     )
-    return chars // 4 + 4
+    return chars // 4 + 4 + parts_tokens(message.parts)
 
 
 class ConversationMemory:

@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequenc
 from dataclasses import dataclass, field
 from typing import Any, TypeAlias
 
+from ..content import parts_tokens
 from ..errors import ProviderError
 from ..messages import Message, ToolCall
 from ..usage import Usage, estimate_cost
@@ -187,7 +188,7 @@ def _pieces(text: str | None) -> list[str]:
 
 def _approx_tokens(message: Message) -> int:
     chars = len(message.content or "") + sum(len(c.arguments) for c in message.tool_calls)
-    return chars // 4 + 1
+    return chars // 4 + 1 + parts_tokens(message.parts)
 
 
 class _PrefixEstimate:

@@ -29,6 +29,7 @@ from pydantic import (
     model_validator,
 )
 
+from ..content import parse_part
 from ..events import (
     Event,
     RunFailed,
@@ -126,7 +127,11 @@ class ToolCallIn(BaseModel):
 
 
 class ContentPart(BaseModel):
-    """One OpenAI content part; only text parts reach the model."""
+    """One content part (OpenAI shape: text, image_url, file; or Anthropic's image, document).
+
+    Images and files reach the model as `selectools.ContentPart`s; a part type
+    nobody can carry is a 422, never silently dropped.
+    """
 
     model_config = ConfigDict(extra="allow")
 
@@ -162,7 +167,11 @@ class MessageIn(BaseModel):
 
     def to_message(self) -> Message:
         calls = tuple(call.to_call() for call in self.tool_calls or ())
-        return Message(self.role, self.text(), calls, self.tool_call_id, self.name)
+        parts: tuple[Any, ...] = ()
+        if isinstance(self.content, list):
+            parsed = tuple(parse_part(p.model_dump(exclude_none=True)) for p in self.content)
+            parts = parsed if any(p.is_media for p in parsed) else ()
+        return Message(self.role, self.text(), calls, self.tool_call_id, self.name, parts)
 
 
 class RunOptions(BaseModel):

@@ -78,6 +78,23 @@ def test_messages_round_trip_with_tool_calls(store: SessionStore) -> None:
     assert list(loaded.messages) == messages
 
 
+def test_images_and_files_round_trip(store: SessionStore) -> None:
+    from selectools import ContentPart
+
+    message = Message.user(
+        [
+            "compare",
+            ContentPart.image(data=b"\x89PNG\r\n\x1a\n\x00\x01"),
+            ContentPart.image(url="https://example.com/b.jpg", detail="high"),
+            ContentPart.file(data=b"%PDF-1.4 x", filename="r.pdf"),
+        ]
+    )
+    store.append("v", [message])
+    loaded = store.load("v")
+    assert loaded is not None
+    assert list(loaded.messages) == [message]
+
+
 async def test_async_methods(store: SessionStore) -> None:
     await store.aappend("a", [Message.user("x")])
     loaded = await store.aload("a")
