@@ -6,6 +6,8 @@ when the feature that needs them is used.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from .agent import Agent
 from .config import AgentConfig
 from .content import ContentPart
@@ -64,15 +66,27 @@ from .tools import (
     ToolInvocation,
     Toolkit,
     ToolkitError,
-    ToolLoader,
     ToolSet,
     UpstreamError,
-    compose,
-    load_tools,
-    step,
     tool,
 )
 from .usage import Usage
+
+if TYPE_CHECKING:
+    from .tools import ToolLoader, compose, load_tools, step
+
+_LAZY = {"ToolLoader", "compose", "load_tools", "step"}  # load with their first use
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _LAZY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from . import tools
+
+    value = getattr(tools, name)
+    globals()[name] = value
+    return value
+
 
 __version__ = "0.5.0"
 

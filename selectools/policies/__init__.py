@@ -6,6 +6,9 @@ lives in its own module here.
 
 from __future__ import annotations
 
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from .base import (
     BeforeTool,
     ProviderPolicy,
@@ -14,14 +17,45 @@ from .base import (
     compose_provider,
     tool_policies,
 )
-from .breaker import CircuitBreaker, CircuitState, CircuitStateChanged
-from .cache import ResponseCache
-from .logging import LogCalls
-from .quota import Quota, QuotaUse
-from .ratelimit import RateLimiter, ToolRateLimit
-from .retry import Retry, RetryScheduled, is_transient
-from .semantic_cache import SemanticCache
-from .tool_cache import ToolCache
+
+if TYPE_CHECKING:
+    from .breaker import CircuitBreaker, CircuitState, CircuitStateChanged
+    from .cache import ResponseCache
+    from .logging import LogCalls
+    from .quota import Quota, QuotaUse
+    from .ratelimit import RateLimiter, ToolRateLimit
+    from .retry import Retry, RetryScheduled, is_transient
+    from .semantic_cache import SemanticCache
+    from .tool_cache import ToolCache
+
+# Each policy loads with its first use: `import selectools` stays lean, and a
+# policy's own imports (datetime, limits, hashing) cost nothing until then.
+_LAZY = {
+    "CircuitBreaker": ".breaker",
+    "CircuitState": ".breaker",
+    "CircuitStateChanged": ".breaker",
+    "ResponseCache": ".cache",
+    "LogCalls": ".logging",
+    "Quota": ".quota",
+    "QuotaUse": ".quota",
+    "RateLimiter": ".ratelimit",
+    "ToolRateLimit": ".ratelimit",
+    "Retry": ".retry",
+    "RetryScheduled": ".retry",
+    "is_transient": ".retry",
+    "SemanticCache": ".semantic_cache",
+    "ToolCache": ".tool_cache",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "BeforeTool",

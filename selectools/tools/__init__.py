@@ -11,12 +11,40 @@
 
 from __future__ import annotations
 
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from .calling import ToolInvocation
-from .compose import ComposedTool, Step, compose, step
-from .loading import ToolLoader, ToolLoadError, ToolWatcher, load_tools, tools_in_module
 from .schema import FunctionSchema, clean_schema, describe_function
 from .tool import Tool, ToolSet, ToolSnapshot, format_tool_result, method_tool, tool
 from .toolkit import RefusedError, Toolkit, ToolkitError, UpstreamError
+
+if TYPE_CHECKING:
+    from .compose import ComposedTool, Step, compose, step
+    from .loading import ToolLoader, ToolLoadError, ToolWatcher, load_tools, tools_in_module
+
+# Composition and file loading load with their first use (`import selectools` stays lean).
+_LAZY = {
+    "ComposedTool": ".compose",
+    "Step": ".compose",
+    "compose": ".compose",
+    "step": ".compose",
+    "ToolLoader": ".loading",
+    "ToolLoadError": ".loading",
+    "ToolWatcher": ".loading",
+    "load_tools": ".loading",
+    "tools_in_module": ".loading",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "ComposedTool",

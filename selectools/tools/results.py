@@ -20,7 +20,6 @@ results apart or refer back to one.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import json
 from typing import Any
 
@@ -72,6 +71,8 @@ def _bytes_value(data: bytes) -> str | dict[str, Any]:
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
+        import hashlib
+
         return {
             "type": "binary",
             "size_bytes": len(data),

@@ -47,6 +47,38 @@ def test_import_pulls_in_no_sdk_or_framework() -> None:
     assert out.stdout.strip() == "[]"
 
 
+def test_policies_composition_and_loading_load_on_first_use() -> None:
+    out = run_python(
+        """
+        import sys, selectools
+        lazy = ["selectools.policies.quota", "selectools.policies.retry",
+                "selectools.policies.cache", "selectools.tools.loading",
+                "selectools.tools.compose", "hashlib", "pathlib"]
+        print([m for m in lazy if m in sys.modules])
+        from selectools import compose, load_tools
+        from selectools.policies import Quota, Retry
+        print(compose.__module__, load_tools.__module__, Quota.__module__, Retry.__module__)
+        """
+    )
+    assert out.returncode == 0, out.stderr
+    before, names = out.stdout.strip().splitlines()
+    assert before == "[]"
+    assert names == (
+        "selectools.tools.compose selectools.tools.loading "
+        "selectools.policies.quota selectools.policies.retry"
+    )
+
+
+def test_an_unknown_name_is_still_an_attribute_error() -> None:
+    import selectools
+    import selectools.policies
+
+    with pytest.raises(AttributeError, match="Nope"):
+        _ = selectools.Nope  # type: ignore[attr-defined]
+    with pytest.raises(AttributeError, match="Nope"):
+        _ = selectools.policies.Nope  # type: ignore[attr-defined]
+
+
 @pytest.mark.parametrize(
     ("blocked", "code", "extra"),
     [
