@@ -12,9 +12,10 @@ from .loop import Run, RunSetup, drive, drive_async
 from .memory import ConversationMemory
 from .messages import RunInput
 from .observers import ObserverHub
-from .policies.base import compose_provider, tool_policies
+from .policies.base import compose_provider, run_hooks, tool_policies
 from .providers.base import Provider
 from .results import AgentResult
+from .telemetry.switch import auto_policies
 from .tools.tool import Tool, ToolSet
 from .tools.toolkit import Toolkit
 from .usage import Usage, UsageTotals
@@ -61,13 +62,14 @@ class Agent:
         self.tools = ToolSet(_flatten(tools))
         self.provider = provider
         self.cache = cache
-        self.policies = (*policies, cache) if cache is not None else tuple(policies)
+        listed = (*policies, cache) if cache is not None else tuple(policies)
+        self.policies = auto_policies(name, listed)  # tracing first when opted in
         self._tool_policies = tool_policies(self.policies)
         self._wrapped: tuple[Provider, Provider] | None = None  # (provider, with policies)
         self.system_prompt = system_prompt
         self.config = config or AgentConfig()
         self.memory = memory or ConversationMemory()
-        self.observers = ObserverHub(observers)
+        self.observers = ObserverHub((*observers, *run_hooks(self.policies)))
         self.name = name
         self.totals = UsageTotals()
 

@@ -346,3 +346,17 @@ def test_vision_example(openai_server: FakeOpenAIServer) -> None:
         "type": "image_url",
         "image_url": {"url": "data:image/png;base64,iVBORw0KGgoAAAANSUhEUg=="},
     }
+
+
+def test_opentelemetry_example() -> None:
+    out = run_block("### OpenTelemetry traces", {}).splitlines()
+    names = [line.rsplit(" ", 1)[0] for line in out]
+    assert names == [
+        "invoke_agent helper",
+        "chat scripted",
+        "execute_tool get_weather",
+        "chat scripted",
+    ]
+    run_tokens, first, tool_line, second = (line.rsplit(" ", 1)[1] for line in out)
+    assert tool_line == ""  # tools use no tokens
+    assert int(run_tokens) == int(first) + int(second) > 0

@@ -34,6 +34,7 @@ __all__ = [
     "ProviderWrapper",
     "ToolPolicy",
     "compose_provider",
+    "run_hooks",
     "tool_policies",
 ]
 
@@ -108,3 +109,8 @@ def tool_policies(policies: Iterable[object]) -> tuple[ToolPolicy, ...]:
         for policy in policies
         if hasattr(policy, "before_tool") or hasattr(policy, "after_tool")
     )
+
+
+def run_hooks(policies: Iterable[object]) -> tuple[object, ...]:
+    """The policies that also watch whole runs (observer hooks such as `on_run_start`)."""
+    return tuple(policy for policy in policies if hasattr(policy, "on_run_start"))

@@ -1,0 +1,21 @@
+"""Telemetry: OpenTelemetry traces and metrics for runs, model calls and tool calls.
+
+`Agent(policies=[OpenTelemetry()])` traces one agent; `enable()` (or the
+environment variable `SELECTOOLS_OTEL=1`) traces every agent built after it.
+OpenTelemetry itself is imported only when a policy is built, so an app that
+never asks for traces pays nothing (`pip install -e ".[otel]"`).
+"""
+
+from __future__ import annotations
+
+from .switch import disable, enable, enabled
+
+__all__ = ["OpenTelemetry", "disable", "enable", "enabled"]
+
+
+def __getattr__(name: str) -> object:
+    if name == "OpenTelemetry":  # imported on first use: it reaches for opentelemetry-api
+        from .otel import OpenTelemetry
+
+        return OpenTelemetry
+    raise AttributeError(f"module 'selectools.telemetry' has no attribute {name!r}")
