@@ -21,8 +21,9 @@ from pydantic import BaseModel, ValidationError
 
 from selectools import Agent, Message, ModelRequest, ScriptedProvider, call, tool
 
-RUNS = 1000
-REPEATS = 5
+RUNS = 200
+REPEATS = 21
+Row = tuple[float, float, float]  # selectools µs, hand-written µs, median ratio
 
 
 def get_weather(city: str) -> str:
@@ -86,24 +87,32 @@ async def hand_loop_async(provider: ScriptedProvider, *, thread: bool) -> str:
             messages.append(Message.tool(output, tool_call_id=tc.id, name=tc.name))
 
 
-def per_run_us(fn: Callable[[], object]) -> float:
-    samples = []
-    for _ in range(REPEATS):
+def paired(ours: Callable[[], Any], hand: Callable[[], Any], *, is_async: bool) -> Row:
+    """Alternate short batches of both sides and take the median of the pairwise ratios.
+
+    Interleaving keeps a busy machine's slow moments from landing on one side only.
+    """
+
+    async def abatch(fn: Callable[[], Any]) -> float:
+        start = time.perf_counter()
+        for _ in range(RUNS):
+            await fn()
+        return (time.perf_counter() - start) / RUNS * 1e6
+
+    def batch(fn: Callable[[], Any]) -> float:
+        if is_async:
+            return asyncio.run(abatch(fn))
         start = time.perf_counter()
         for _ in range(RUNS):
             fn()
-        samples.append((time.perf_counter() - start) / RUNS * 1e6)
-    return statistics.median(samples)
-
-
-def per_run_us_async(make: Callable[[], Any]) -> float:
-    async def batch() -> float:
-        start = time.perf_counter()
-        for _ in range(RUNS):
-            await make()
         return (time.perf_counter() - start) / RUNS * 1e6
 
-    return statistics.median(asyncio.run(batch()) for _ in range(REPEATS))
+    mine, floor = [], []
+    for _ in range(REPEATS):
+        floor.append(batch(hand))
+        mine.append(batch(ours))
+    ratio = statistics.median(m / f for m, f in zip(mine, floor, strict=True))
+    return statistics.median(mine), statistics.median(floor), ratio
 
 
 def import_ms(statement: str, repeats: int = 9) -> float:
@@ -120,22 +129,29 @@ def main() -> None:
     agent = Agent([get_weather], script())
     agent.run("warm up")  # first run loads pydantic validators and the price table
     hand_provider = script()
-    rows = []
-    hand = per_run_us(lambda: hand_loop(hand_provider))
-    ours = per_run_us(lambda: agent.run("Weather in Paris?"))
-    rows.append(("run() 1 tool call + answer (sync)", ours, hand))
     async_agent = Agent([tool(aget_weather, name="get_weather")], script())
     async_agent.run("warm up")
-    hand_a = per_run_us_async(lambda: hand_loop_async(hand_provider, thread=False))
-    ours_a = per_run_us_async(lambda: async_agent.arun("Weather in Paris?"))
-    rows.append(("arun() 1 async tool call + answer", ours_a, hand_a))
-    hand_t = per_run_us_async(lambda: hand_loop_async(hand_provider, thread=True))
-    ours_t = per_run_us_async(lambda: agent.arun("Weather in Paris?"))
-    rows.append(("arun() 1 sync tool call (in a thread) + answer", ours_t, hand_t))
+    rows = {
+        "run() 1 tool call + answer (sync)": paired(
+            lambda: agent.run("Weather in Paris?"),
+            lambda: hand_loop(hand_provider),
+            is_async=False,
+        ),
+        "arun() 1 async tool call + answer": paired(
+            lambda: async_agent.arun("Weather in Paris?"),
+            lambda: hand_loop_async(hand_provider, thread=False),
+            is_async=True,
+        ),
+        "arun() 1 sync tool call (in a thread) + answer": paired(
+            lambda: agent.arun("Weather in Paris?"),
+            lambda: hand_loop_async(hand_provider, thread=True),
+            is_async=True,
+        ),
+    }
     print("| case | selectools | hand-written loop | ratio |")
     print("|---|---|---|---|")
-    for name, mine, floor in rows:
-        print(f"| {name} | {mine:.1f} µs | {floor:.1f} µs | {mine / floor:.2f}x |")
+    for name, (mine, floor, ratio) in rows.items():
+        print(f"| {name} | {mine:.1f} µs | {floor:.1f} µs | {ratio:.2f}x |")
     print(f"| `import selectools` | {import_ms('import selectools'):.0f} ms | | |")
 
 
