@@ -15,6 +15,9 @@ first listed = outermost):
   the call; `after_tool` returns None or a replacement record. Hooks run in
   list order before the call and in reverse order after it. An exception from
   a hook fails the run; to tell the model instead, return `invocation.refuse()`.
+  A policy that keeps records may add a sync `tool_abandoned(invocation, exc)`:
+  it is called when the call is cut off (the run cancelled or failing mid-call),
+  where `after_tool` never runs.
 
 A tool's own policies (`@tool(policies=[...])`) run inside the agent's.
 """
@@ -112,5 +115,8 @@ def tool_policies(policies: Iterable[object]) -> tuple[ToolPolicy, ...]:
 
 
 def run_hooks(policies: Iterable[object]) -> tuple[object, ...]:
-    """The policies that also watch whole runs (observer hooks such as `on_run_start`)."""
-    return tuple(policy for policy in policies if hasattr(policy, "on_run_start"))
+    """The policies that also watch runs: any observer hook (`on_run_start`, or
+    `on_approval_decided` for an audit log) makes a policy an observer too."""
+    return tuple(
+        policy for policy in policies if any(name.startswith("on_") for name in dir(policy))
+    )

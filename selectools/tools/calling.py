@@ -13,6 +13,7 @@ import asyncio
 import concurrent.futures
 import functools
 import inspect
+import logging
 import threading
 import time
 from collections.abc import Awaitable, Callable, Generator, Mapping, Sequence
@@ -31,6 +32,8 @@ from .toolkit import ToolkitError
 __all__ = ["CallProgress", "ToolInvocation", "call_tools_async", "call_tools_sync", "prepare"]
 
 T = TypeVar("T")
+
+logger = logging.getLogger("selectools.tools")
 
 CallProgress = Callable[[ToolCall, Any], None]
 """Receives each chunk a streaming tool yields, with the call it belongs to (any thread)."""
@@ -149,7 +152,12 @@ def _call_sync(
         return _execute_sync(invocation, run_timeout, on_progress)
     outcome = _drive_sync(_before(chain, invocation))
     if isinstance(outcome, ToolInvocation):
-        invocation, outcome = outcome, _execute_sync(outcome, run_timeout, on_progress)
+        invocation = outcome
+        try:
+            outcome = _execute_sync(invocation, run_timeout, on_progress)
+        except BaseException as exc:
+            _abandoned(chain, invocation, exc)
+            raise
     return _drive_sync(_after(chain, invocation, outcome))
 
 
@@ -164,8 +172,28 @@ async def _call_async(
         return await _execute_async(invocation, run_timeout, on_progress)
     outcome = await _drive_async(_before(chain, invocation))
     if isinstance(outcome, ToolInvocation):
-        invocation, outcome = outcome, await _execute_async(outcome, run_timeout, on_progress)
+        invocation = outcome
+        try:
+            outcome = await _execute_async(invocation, run_timeout, on_progress)
+        except BaseException as exc:  # cancelled mid-call: `after_tool` will never run
+            _abandoned(chain, invocation, exc)
+            raise
     return await _drive_async(_after(chain, invocation, outcome))
+
+
+def _abandoned(
+    chain: Sequence[ToolInterceptor], invocation: ToolInvocation, exc: BaseException
+) -> None:
+    """Tell policies with a sync `tool_abandoned(invocation, exc)` hook (an audit log) that
+    the call was cut off, so a cancelled run still leaves its record; their errors are logged."""
+    for policy in reversed(chain):
+        hook = getattr(policy, "tool_abandoned", None)
+        if hook is None:
+            continue
+        try:
+            hook(invocation, exc)
+        except Exception:
+            logger.exception("policy %r failed in tool_abandoned", policy)
 
 
 # Hooks may be sync or async. Each chain is written once, as a generator that
