@@ -332,7 +332,8 @@ async def drive_async(run: Run, *, stream_model: bool) -> AsyncIterator[Event]:
     store = setup.memory.store
     try:
         event: Any = run.begin(await run.open_session())
-        await hub.aemit("on_run_start", event)
+        if hub:
+            await hub.aemit("on_run_start", event)
         yield event
         while True:
             request = run.next_request()
@@ -367,7 +368,8 @@ async def drive_async(run: Run, *, stream_model: bool) -> AsyncIterator[Event]:
             if not batch:
                 break
             for event in _started_events(run, batch):
-                await hub.aemit("on_tool_start", event)
+                if hub:
+                    await hub.aemit("on_tool_start", event)
                 yield event
             if stream_model and _streams(batch):
                 records = []
@@ -385,13 +387,15 @@ async def drive_async(run: Run, *, stream_model: bool) -> AsyncIterator[Event]:
                     policies=setup.tool_policies,
                 )
             for event in run.add_results(records):
-                await hub.aemit(_tool_hook(event), event)
+                if hub:
+                    await hub.aemit(_tool_hook(event), event)
                 yield event
             run.remaining()
         if run.session_id:
             await store.aappend(run.session_id, run.to_store(), owner=run.identity)
         event = run.finish()
-        await hub.aemit("on_run_end", event)
+        if hub:
+            await hub.aemit("on_run_end", event)
         yield event
     except TimeoutError as exc:
         error = exc if isinstance(exc, RunTimeoutError) else run.timeout_error()
