@@ -360,3 +360,8 @@ def test_opentelemetry_example() -> None:
     run_tokens, first, tool_line, second = (line.rsplit(" ", 1)[1] for line in out)
     assert tool_line == ""  # tools use no tokens
     assert int(run_tokens) == int(first) + int(second) > 0
+
+
+def test_record_and_replay_example(tmp_path: Path) -> None:
+    out = run_tools_block("### Record and replay", tmp_path).splitlines()
+    assert out == ["It has shipped.", "Model call 1 differs from orders.json (- recorded, + now):"]
