@@ -3,7 +3,10 @@
 A stream is: RunStarted, then any number of TextDelta / ToolCallStarted /
 ToolProgress / ToolCallFinished, then exactly one RunFinished (or RunFailed on
 the wire). A call's ToolProgress events (what a generator tool yields) come
-after its ToolCallStarted and before its ToolCallFinished.
+after its ToolCallStarted and before its ToolCallFinished. A run that stops
+for a person's approval ends with ApprovalRequested then RunFinished (its
+result's status "awaiting_approval"); resuming it starts with RunStarted and
+one ApprovalDecided per call.
 RunFinished carries the whole result, including the full text: a client that
 renders the TextDeltas must not append `RunFinished.result.text` again.
 """
@@ -17,9 +20,11 @@ from typing import Any, ClassVar, TypeAlias
 
 from .errors import SelectoolsError
 from .providers.base import ModelRequest, ModelResponse
-from .results import AgentResult, ToolCallRecord
+from .results import AgentResult, PendingCall, ToolCallRecord
 
 __all__ = [
+    "ApprovalDecided",
+    "ApprovalRequested",
     "Event",
     "ModelCallFinished",
     "ModelCallStarted",
@@ -30,6 +35,7 @@ __all__ = [
     "ToolCallFinished",
     "ToolCallStarted",
     "ToolProgress",
+    "event_hook",
 ]
 
 
@@ -139,6 +145,56 @@ class RunFailed:
 
 
 @dataclass(frozen=True, slots=True)
+class ApprovalRequested:
+    """The run paused: `calls` wait for a decision on `approval_id` and have not run."""
+
+    type: ClassVar[str] = "approval_required"
+    run_id: str
+    session_id: str | None
+    identity: str | None
+    approval_id: str
+    calls: tuple[PendingCall, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {  # the identity stays on the server
+            "type": self.type,
+            "run_id": self.run_id,
+            "session_id": self.session_id,
+            "approval_id": self.approval_id,
+            "pending": [call.to_dict() for call in self.calls],
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class ApprovalDecided:
+    """For observers and audit logs: someone approved or rejected one pending call."""
+
+    type: ClassVar[str] = "approval_decided"
+    run_id: str
+    session_id: str | None
+    identity: str | None
+    call_id: str
+    tool: str
+    arguments: Mapping[str, Any]
+    approved: bool
+    reason: str | None = None
+    approval_id: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "type": self.type,
+            "run_id": self.run_id,
+            "session_id": self.session_id,
+            "approval_id": self.approval_id,
+            "call_id": self.call_id,
+            "tool": self.tool,
+            "arguments": dict(self.arguments),
+            "approved": self.approved,
+            "reason": self.reason,
+        }
+
+
+@dataclass(frozen=True, slots=True)
 class ModelCallStarted:
     """For observers: a model call is about to be made."""
 
@@ -177,5 +233,30 @@ def _jsonable(value: Any) -> Any:
 
 
 Event: TypeAlias = (
-    RunStarted | TextDelta | ToolCallStarted | ToolProgress | ToolCallFinished | RunFinished
+    RunStarted
+    | TextDelta
+    | ToolCallStarted
+    | ToolProgress
+    | ToolCallFinished
+    | ApprovalRequested
+    | ApprovalDecided
+    | RunFinished
 )
+
+
+_HOOKS: dict[type, str] = {
+    RunStarted: "on_run_start",
+    ToolCallStarted: "on_tool_start",
+    ApprovalRequested: "on_approval_requested",
+    ApprovalDecided: "on_approval_decided",
+    RunFinished: "on_run_end",
+    RunFailed: "on_run_end",
+}
+
+
+def event_hook(event: object) -> str:
+    """The observer hook that receives `event` (see `selectools.observers.HOOKS`)."""
+    hook = _HOOKS.get(type(event))
+    if hook is None:
+        raise TypeError(f"no observer hook for {event!r}")
+    return hook

@@ -21,6 +21,8 @@ HOOKS = (
     "on_tool_end",
     "on_tool_error",
     "on_run_end",
+    "on_approval_requested",
+    "on_approval_decided",
 )
 
 
@@ -28,7 +30,10 @@ class Observer:
     """Subclass and override any hook; each may be sync or `async def`.
 
     Hooks receive the event object (see `selectools.events`); `on_run_end`
-    receives RunFinished or RunFailed. An exception in a hook is logged and ignored.
+    receives RunFinished or RunFailed. `on_approval_requested` receives
+    ApprovalRequested when a run pauses for approval, `on_approval_decided` one
+    ApprovalDecided per call when it is approved or rejected. An exception in a
+    hook is logged and ignored.
     """
 
     def on_run_start(self, event: Any) -> Awaitable[None] | None: ...
@@ -38,6 +43,8 @@ class Observer:
     def on_tool_end(self, event: Any) -> Awaitable[None] | None: ...
     def on_tool_error(self, event: Any) -> Awaitable[None] | None: ...
     def on_run_end(self, event: Any) -> Awaitable[None] | None: ...
+    def on_approval_requested(self, event: Any) -> Awaitable[None] | None: ...
+    def on_approval_decided(self, event: Any) -> Awaitable[None] | None: ...
 
 
 class ObserverHub:

@@ -9,7 +9,7 @@ from typing import Any
 from .messages import Message
 from .usage import Usage
 
-__all__ = ["AgentResult", "ToolCallRecord"]
+__all__ = ["AgentResult", "PendingCall", "ToolCallRecord"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,11 +49,26 @@ class ToolCallRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class PendingCall:
+    """A tool call the model made that waits for a person's approval; it has not run."""
+
+    id: str
+    tool: str
+    arguments: Mapping[str, Any]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "tool": self.tool, "arguments": dict(self.arguments)}
+
+
+@dataclass(frozen=True, slots=True)
 class AgentResult:
     """The outcome of one run; `messages` is the full conversation the model saw.
 
     `model` and `provider` are those of the last answer (with a FallbackProvider,
     the member that answered); `usage` prices each call at its own model's price.
+    `status` is "completed", or "awaiting_approval" when the run paused for a
+    person's decision on the `pending` calls (`approval_id`); a resumed run's
+    `usage` counts only what it used after the resume.
     """
 
     text: str
@@ -66,6 +81,14 @@ class AgentResult:
     model: str = ""
     iterations: int = 0
     provider: str = ""
+    status: str = "completed"
+    pending: tuple[PendingCall, ...] = ()
+    approval_id: str | None = None
+
+    @property
+    def awaiting_approval(self) -> bool:
+        """The run paused: `pending` calls wait for `agent.resume(approval_id, ...)`."""
+        return self.status == "awaiting_approval"
 
     @property
     def cost_usd(self) -> float | None:
@@ -95,4 +118,7 @@ class AgentResult:
             "tool_calls": [record.to_dict() for record in self.tool_calls],
             "usage": self.usage.to_dict(),
             "cost_usd": self.cost_usd,
+            "status": self.status,
+            "approval_id": self.approval_id,
+            "pending": [call.to_dict() for call in self.pending],
         }
