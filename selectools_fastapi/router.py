@@ -157,7 +157,19 @@ class AgentRouter(APIRouter):
             """OpenAI-compatible model list: the agent, under `options.model_name`."""
             return _send(handlers.models(opts))
 
-        if mcp:
+        if opts.audit_route:
+            from selectools.serving import audit
+
+            @self.get("/audit", response_model=audit.AuditPage, responses=_ERRORS)
+            @with_caller
+            async def list_audit(request: Request, caller: Caller = who) -> Response:
+                """Audit records of the caller's runs (an audit admin: everyone's), newest first.
+
+                Query: `session`, `tool`, `identity` (admins), `limit` (1-500), `before`."""
+                params = dict(request.query_params)
+                agent = await get_agent(request)
+                return _send(await audit.list_audit(agent, params, caller, opts))
+
             if not isinstance(agent, Agent):
                 raise TypeError("AgentRouter(mcp=True) needs an Agent, not a factory.")
             from selectools.mcp import mcp_app

@@ -49,6 +49,8 @@ _CONFIG_FIELDS = {
     "SELECTOOLS_LIMITS_STORAGE": "limits_storage",
     "SELECTOOLS_LIMITS_NAMESPACE": "limits_namespace",
     "SELECTOOLS_FALLBACK_ANSWER": "fallback_answer",
+    "SELECTOOLS_AUDIT_ROUTE": "audit_route",
+    "SELECTOOLS_AUDIT_ADMIN": "audit_admin",
 }
 
 
@@ -121,6 +123,8 @@ class Selectools:
         bp = _blueprint()
         if app.config["SELECTOOLS_MCP"]:
             _add_mcp(bp, chosen)
+        if options.audit_route:
+            _add_audit(bp)
         app.register_blueprint(bp, url_prefix=app.config["SELECTOOLS_URL_PREFIX"])
 
 
@@ -208,6 +212,17 @@ def _add_mcp(bp: Blueprint, agent: AgentSource) -> None:
             )
         )
         return Response(content, status, headers)
+
+
+def _add_audit(bp: Blueprint) -> None:
+    """`GET {prefix}/audit` (SELECTOOLS_AUDIT_ROUTE): see `selectools.serving.audit`."""
+    from selectools.serving import audit
+
+    @bp.get("/audit")
+    @_answers_our_errors
+    def list_audit() -> Response:
+        params = request.args.to_dict()
+        return _send(audit.list_audit_sync(_agent(), params, _caller(), _state().options))
 
 
 def _blueprint() -> Blueprint:

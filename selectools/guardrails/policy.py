@@ -176,12 +176,19 @@ class GuardedProvider(ProviderWrapper):
         return dataclasses.replace(request, messages=tuple(messages))
 
     def _message(self, message: Message) -> Message:
-        if message.role != "user" or not message.content:
+        if message.role != "user":
             return message
-        content = self.guardrails.check(message.content, "input")
-        if content == message.content:
+        check = self.guardrails.check
+        content = check(message.content, "input") if message.content else message.content
+        parts = tuple(  # with images or files, the text parts are what the model reads
+            dataclasses.replace(p, text=check(p.text, "input"))
+            if p.type == "text" and p.text
+            else p
+            for p in message.parts
+        )
+        if content == message.content and parts == message.parts:
             return message
-        return dataclasses.replace(message, content=content)
+        return dataclasses.replace(message, content=content, parts=parts)
 
     # -- out -------------------------------------------------------------------------
 

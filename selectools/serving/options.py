@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -35,6 +35,12 @@ class ServingOptions:
         fallback_answer: said instead of an error when the model providers are
             down (all fallbacks failed, an open circuit, outages after retries);
             without it such runs answer 503 or their own status with Retry-After.
+        audit_route: serve `GET {prefix}/audit`, the agent's audit records (its
+            `AuditLog` needs a listable sink); off by default. A caller sees only
+            records of its own identity; callers without one get 403.
+        audit_admin: `(caller) -> bool`; True lets that caller list everyone's
+            records (and filter by `identity`). Decide from your own auth (a
+            role in the context hook's mapping, a list of ids), never a header.
     """
 
     max_body_bytes: int = 1_000_000
@@ -50,6 +56,8 @@ class ServingOptions:
     limits_storage: str | None = None
     limits_namespace: str = "selectools:serving"
     fallback_answer: str | None = None
+    audit_route: bool = False
+    audit_admin: Callable[[Caller], bool] | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -369,3 +369,18 @@ def test_unguarded_agent_passes_everything_untouched() -> None:
     result = Agent([], provider).run(f"mail {EMAIL}")
     assert result.text == f"card {CARD}"
     assert provider.requests[0].messages[-1].content == f"mail {EMAIL}"
+
+
+def test_text_parts_beside_an_image_are_redacted_too() -> None:
+    from selectools import Message
+    from selectools.content import ContentPart
+
+    provider = ScriptedProvider(["Nice picture."])
+    agent = Agent([], provider, policies=[Guardrails(RedactPII())])
+    image = ContentPart.image(url="https://example.org/a.png")
+    agent.run(Message.user([f"my mail is {EMAIL}", image]))
+    seen = provider.requests[0].messages[-1]
+    texts = [p.text for p in seen.parts if p.type == "text"]
+    assert texts == ["my mail is [email redacted]"]
+    assert EMAIL not in (seen.content or "")
+    assert any(p.type == "image" for p in seen.parts)
