@@ -35,6 +35,7 @@ def require_api_key(
     return "demo-user"
 
 
+agent = build_agent()  # also what `selectools serve examples/fastapi_app.py:agent` serves
 app = FastAPI(title="Acme Shop")
 
 
@@ -60,7 +61,7 @@ def read_order(order_id: int) -> dict[str, object]:
 
 
 app.include_router(
-    AgentRouter(build_agent(), identity=require_api_key),
+    AgentRouter(agent, identity=require_api_key),
     prefix="/agent",
     dependencies=[Depends(require_api_key)],
 )

@@ -20,7 +20,8 @@ from demo_shop import api_key, build_agent, get_order
 from selectools.serving import error_body
 from selectools_flask import Selectools
 
-selectools = Selectools(agent=build_agent(), identity=lambda: g.user)
+agent = build_agent()  # also what `selectools serve examples/flask_app.py:agent` serves
+selectools = Selectools(agent=agent, identity=lambda: g.user)
 
 
 def create_app() -> Flask:

@@ -11,7 +11,8 @@ import pytest
 
 from tests.fakes.openai_server import FakeOpenAIServer, FakeReply
 
-README = (Path(__file__).parents[1] / "README.md").read_text()
+ROOT = Path(__file__).parents[1]
+README = (ROOT / "README.md").read_text()
 
 
 def python_block_after(heading: str) -> str:
@@ -365,3 +366,48 @@ def test_opentelemetry_example() -> None:
 def test_record_and_replay_example(tmp_path: Path) -> None:
     out = run_tools_block("### Record and replay", tmp_path).splitlines()
     assert out == ["It has shipped.", "Model call 1 differs from orders.json (- recorded, + now):"]
+
+
+def blocks_in(heading: str, language: str) -> list[str]:
+    """The fenced blocks of `language` in the section under `heading` (to the next heading)."""
+    section = README.split(heading + "\n", 1)[1]
+    section = re.split(r"\n#{2,3} ", section, maxsplit=1)[0]
+    return re.findall(rf"```{language}\n(.*?)```", section, re.S)
+
+
+def test_cli_blocks_run_as_printed(tmp_path: Path) -> None:
+    """`selectools run` and `selectools tools` as printed; `serve` started, then the
+    OpenAI client block pointed at its port (the printed 8000 may be taken)."""
+    import os
+
+    from tests.cli.test_serve import command
+
+    env = {**os.environ, "SELECTOOLS_DEMO_DIR": str(tmp_path / "demo")}
+    env.pop("OPENAI_API_KEY", None)
+    env.pop("OPENAI_BASE_URL", None)
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+    commands, server = blocks_in("## Command line", "bash")
+    outputs = []
+    for line in commands.strip().splitlines():
+        out = subprocess.run(
+            ["bash", "-c", line], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+        )
+        assert out.returncode == 0, out.stderr[-2000:]
+        outputs.append(out)
+    ran, listed = outputs
+    assert ran.stdout.startswith("-> run_query(sql=")
+    assert "Ada Lovelace" in ran.stdout.splitlines()[-1]
+    assert "toolbox  (selectools.toolbox:Toolbox" in listed.stdout
+
+    assert "<!-- server: selectools serve examples/fastapi_app.py:agent -->" in README
+    argv = server.split("#", 1)[0].split()
+    assert argv[:2] == ["selectools", "serve"]
+    (client,) = blocks_in("## Command line", "python")
+    with command(*argv[1:], env={"SELECTOOLS_DEMO_DIR": env["SELECTOOLS_DEMO_DIR"]}) as url:
+        code = client.replace("http://127.0.0.1:8000", url)
+        assert code != client
+        printed = subprocess.run(
+            [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60
+        )
+    assert printed.returncode == 0, printed.stderr[-2000:]
+    assert "Ada Lovelace" in printed.stdout
