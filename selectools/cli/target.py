@@ -144,6 +144,9 @@ def _from_spec(path: Path) -> Agent:
             f"{str(path)!r} looks like an agent spec file, but this version of selectools "
             "cannot read spec files yet. Point at an Agent instead: 'file.py:agent'."
         )
+    folder = str(path.resolve().parent)
+    if folder not in sys.path:  # its `module:name` references may live next to it
+        sys.path.insert(0, folder)
     made = from_spec(path)
     if not isinstance(made, Agent):
         raise TargetError(f"{str(path)!r} did not describe an Agent.")

@@ -34,6 +34,10 @@ def answer(request):
 agent = Agent([get_order], ScriptedProvider(responder=answer, chunk_delay=0))
 
 
+def make_provider():
+    return ScriptedProvider(responder=answer)
+
+
 def make_agent():
     return agent
 

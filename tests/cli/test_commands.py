@@ -83,6 +83,18 @@ def test_a_factory_is_called_and_a_module_path_imports_from_the_current_folder(
     assert (code, out) == (0, "You said: hello\n")
 
 
+def test_run_an_agent_spec_file(agent_file: Path) -> None:
+    spec = agent_file.parent / "shop.yaml"
+    spec.write_text(
+        "name: shop\n"
+        "provider: {factory: 'shopagent:make_provider'}\n"
+        "tools:\n  - ref: 'shopagent:get_order'\n"
+    )
+    code, out = invoke("run", str(spec), "order 9")
+    assert code == 0, out
+    assert out.splitlines()[0] == "-> get_order(order_id=9)"
+
+
 def test_bad_targets_say_what_to_do(agent_file: Path) -> None:
     cases = {
         f"{agent_file}:missing": "has no 'missing'",
