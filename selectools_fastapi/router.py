@@ -21,6 +21,7 @@ from starlette.requests import ClientDisconnect
 from starlette.types import Receive, Scope
 
 from selectools import Agent, SelectoolsError
+from selectools.jobs import Jobs
 from selectools.serving import (
     Answer,
     BodyBudget,
@@ -32,6 +33,8 @@ from selectools.serving import (
     read_async,
     wire,
 )
+
+from .jobs import add_job_routes
 
 __all__ = ["AgentRouter"]
 
@@ -64,6 +67,8 @@ class AgentRouter(APIRouter):
         mcp: also serve the agent's tools over MCP (streamable HTTP) at
             `{prefix}/mcp`, behind the same dependencies; the caller's identity
             reaches tools as `RunContext.identity` (needs `selectools[mcp]`).
+        jobs: background jobs at `{prefix}/jobs` (`selectools.jobs.Jobs`); by
+            default in this process, surviving nothing.
         **kwargs: passed to APIRouter (dependencies, tags, ...).
     """
 
@@ -75,6 +80,7 @@ class AgentRouter(APIRouter):
         context: Callable[..., Any] | None = None,
         options: ServingOptions | None = None,
         mcp: bool = False,
+        jobs: Jobs | None = None,
         **kwargs: Any,
     ) -> None:
         opts = options or ServingOptions()
@@ -170,6 +176,10 @@ class AgentRouter(APIRouter):
                 agent = await get_agent(request)
                 return _send(await audit.list_audit(agent, params, caller, opts))
 
+        self.jobs = jobs if jobs is not None else Jobs()
+        add_job_routes(self, self.jobs, get_agent, who, with_caller, opts, _send, _ERRORS)
+
+        if mcp:
             if not isinstance(agent, Agent):
                 raise TypeError("AgentRouter(mcp=True) needs an Agent, not a factory.")
             from selectools.mcp import mcp_app

@@ -17,6 +17,7 @@ from pydantic import BaseModel
 
 from selectools import Agent, ConversationMemory, SelectoolsError
 from selectools.bridge import sync_iterate
+from selectools.jobs import Jobs
 from selectools.serving import (
     Answer,
     BodyBudget,
@@ -28,6 +29,8 @@ from selectools.serving import (
     read_sync,
     wire,
 )
+
+from .jobs import add_job_routes
 
 __all__ = ["Selectools"]
 
@@ -82,6 +85,8 @@ class Selectools:
         mcp: also serve the agent's tools over MCP (streamable HTTP) at
             `{prefix}/mcp`, behind your app's auth; `identity` reaches tools as
             `RunContext.identity` (config `SELECTOOLS_MCP`; needs `selectools[mcp]`).
+        jobs: background jobs at `{prefix}/jobs` (`selectools.jobs.Jobs`); by
+            default in this process, surviving nothing (one `Jobs` per app).
     """
 
     def __init__(
@@ -94,8 +99,10 @@ class Selectools:
         context: Callable[[], Mapping[str, Any] | None] | None = None,
         options: ServingOptions | None = None,
         mcp: bool = False,
+        jobs: Jobs | None = None,
     ) -> None:
         self.mcp = mcp
+        self.jobs = jobs
         self.agent = agent
         self.url_prefix = url_prefix
         self.identity = identity
@@ -120,7 +127,9 @@ class Selectools:
             chosen = _with_store(chosen, store_url)
         app.extensions["selectools"] = _AppState(chosen, options, self.identity, self.context)
         app.config.setdefault("SELECTOOLS_MCP", self.mcp)
+        app.extensions["selectools_jobs"] = self.jobs if self.jobs is not None else Jobs()
         bp = _blueprint()
+        add_job_routes(bp)
         if app.config["SELECTOOLS_MCP"]:
             _add_mcp(bp, chosen)
         if options.audit_route:

@@ -411,3 +411,12 @@ def test_cli_blocks_run_as_printed(tmp_path: Path) -> None:
         )
     assert printed.returncode == 0, printed.stderr[-2000:]
     assert "Ada Lovelace" in printed.stdout
+
+
+def test_jobs_example_runs() -> None:
+    out = run_block("### Background jobs over HTTP", {}).splitlines()
+    assert out == [
+        "202 True",
+        "['job_started', 'item_finished', 'item_finished', 'job_finished']",
+        "succeeded ['Read: a', 'Read: b']",
+    ]

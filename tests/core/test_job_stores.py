@@ -1,0 +1,56 @@
+"""Both job stores keep the same promises: first answer wins, one lease holder, ordered events."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from selectools.jobs import InMemoryJobStore, JobRecord, JobStore, RedisJobStore
+
+
+@pytest.fixture(params=["memory", "redis"])
+def store(request: pytest.FixtureRequest, unique_name: str) -> Iterator[JobStore]:
+    if request.param == "memory":
+        yield InMemoryJobStore()
+        return
+    redis_store = RedisJobStore(request.getfixturevalue("redis_url"), namespace=unique_name)
+    yield redis_store
+    for key in redis_store.client.scan_iter(match=f"{unique_name}:*"):
+        redis_store.client.delete(key)
+
+
+def test_a_job_round_trips_and_counts_each_item_once(store: JobStore) -> None:
+    record = JobRecord(id="b" * 32, owner="ada", inputs=({"input": "x"}, {"input": "y"}))
+    store.create(record)
+    assert store.record(record.id) == record
+    assert store.state(record.id).status == "queued"  # type: ignore[union-attr]
+    assert store.finish_item(record.id, 1, {"index": 1, "status": 502}, ok=False)
+    assert not store.finish_item(record.id, 1, {"index": 1, "status": 200}, ok=True)
+    state = store.state(record.id)
+    assert (state.done, state.failed) == (1, 1)  # type: ignore[union-attr]
+    assert store.items(record.id) == {1: {"index": 1, "status": 502}}
+    store.set_status(record.id, "succeeded")
+    assert store.state(record.id).terminal  # type: ignore[union-attr]
+    assert store.record("c" * 32) is None
+    assert store.state("c" * 32) is None
+
+
+def test_events_lease_cancel_and_journal(store: JobStore) -> None:
+    record = JobRecord(id="d" * 32, owner=None, inputs=({"input": "x"},))
+    store.create(record)
+    assert [store.add_event(record.id, f"e{i}", {"i": i}) for i in range(3)] == [1, 2, 3]
+    assert store.events(record.id, 1) == [(2, "e1", {"i": 1}), (3, "e2", {"i": 2})]
+    assert store.claim(record.id, "w1", ttl=30)
+    assert store.claim(record.id, "w1", ttl=30)  # renewing
+    assert not store.claim(record.id, "w2", ttl=30)
+    store.release(record.id, "w2")  # not the holder: nothing happens
+    assert not store.claim(record.id, "w2", ttl=30)
+    store.release(record.id, "w1")
+    assert store.claim(record.id, "w2", ttl=0.05)
+    assert not store.state(record.id).cancel_requested  # type: ignore[union-attr]
+    store.request_cancel(record.id)
+    assert store.state(record.id).cancel_requested  # type: ignore[union-attr]
+    assert store.journal_get(record.id, "0:t:k:1") is None
+    store.journal_put(record.id, "0:t:k:1", "saved")
+    assert store.journal_get(record.id, "0:t:k:1") == "saved"
