@@ -48,7 +48,7 @@ from .events import (
     ToolCallStarted,
     ToolProgress,
 )
-from .memory import ConversationMemory
+from .memory import ConversationMemory, Selection, Summarized
 from .messages import Message, RunInput, ToolCall, coerce_messages
 from .observers import ObserverHub
 from .providers.base import (
@@ -121,6 +121,8 @@ class Run:
             time.monotonic() + config.run_timeout if config.run_timeout is not None else None
         )
         self.messages: list[Message] = []
+        self.selection = Selection(())
+        self.summary_record: Message | None = None
         self.new_messages: list[Message] = []
         self.records: list[ToolCallRecord] = []
         self.usage = Usage()
@@ -136,16 +138,30 @@ class Run:
             # Same answer as a missing session: never reveal that someone else's exists.
             raise SessionNotFoundError(f"No session '{self.session_id}' for this caller.")
         prompt = self.setup.system_prompt
-        # Built once (the history is not copied twice); the window budgets the whole
-        # request, system prompt included.
-        self.messages = self.setup.memory.window(
-            [
-                *((Message.system(prompt),) if prompt else ()),
-                *(stored.messages if stored is not None else ()),
-                *self.input_messages,
-            ]
+        history = stored.messages if stored is not None else ()
+        # The window budgets the whole request, system prompt included.
+        self.selection = self.setup.memory.select(
+            (Message.system(prompt),) if prompt else (), history, self.input_messages
         )
+        self.messages = list(self.selection.messages)
         return RunStarted(self.run_id, self.session_id)
+
+    def summarize_sync(self) -> None:
+        """Fold what the window dropped into the session's summary (memory with summarize)."""
+        if self.selection.pending:
+            memory = self.setup.memory
+            self._summarized(memory.summarize(self.selection, self.setup.provider, self.context))
+
+    async def summarize(self) -> None:
+        if self.selection.pending:
+            memory = self.setup.memory
+            summarized = await memory.asummarize(self.selection, self.setup.provider, self.context)
+            self._summarized(summarized)
+
+    def _summarized(self, summarized: Summarized) -> None:
+        self.messages = list(summarized.messages)
+        self.usage = self.usage + summarized.usage
+        self.summary_record = summarized.record
 
     def open_session_sync(self) -> StoredSession | None:
         """The stored session; a caller with an identity claims a new id atomically, so
@@ -203,8 +219,10 @@ class Run:
         return [ToolCallFinished(self.run_id, record) for record in records]
 
     def to_store(self) -> list[Message]:
-        """What the session keeps of this run: its input and everything the run added."""
-        return [*self.input_messages, *self.new_messages]
+        """What the session keeps of this run: its input and everything the run added
+        (after a new summary of what the window dropped, if one was written)."""
+        summary = [self.summary_record] if self.summary_record is not None else []
+        return [*summary, *self.input_messages, *self.new_messages]
 
     def finish(self) -> RunFinished:
         result = self.result()
@@ -259,6 +277,7 @@ def drive(run: Run, *, stream_model: bool) -> Iterator[Event]:
     store = setup.memory.store
     try:
         event: Any = run.begin(run.open_session_sync())
+        run.summarize_sync()
         hub.emit("on_run_start", event)
         yield event
         while True:
@@ -332,6 +351,7 @@ async def drive_async(run: Run, *, stream_model: bool) -> AsyncIterator[Event]:
     store = setup.memory.store
     try:
         event: Any = run.begin(await run.open_session())
+        await run.summarize()
         if hub:
             await hub.aemit("on_run_start", event)
         yield event

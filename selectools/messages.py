@@ -53,6 +53,9 @@ class Message:
     `content` is the message's text. A message with images or files also has
     `parts`: every part in order, text included (see `selectools.content`);
     `Message.user(["What is this?", ContentPart.image(url=...)])` builds one.
+
+    `pinned` keeps the message in every memory window (stored with the session,
+    never sent to a model API).
     """
 
     role: Role
@@ -61,18 +64,25 @@ class Message:
     tool_call_id: str | None = None
     name: str | None = None
     parts: tuple[ContentPart, ...] = field(default=())
+    pinned: bool = False
 
     @classmethod
     def system(cls, content: str) -> Message:
         return cls("system", content)
 
     @classmethod
-    def user(cls, content: str | Sequence[ContentPart | str | Mapping[str, Any]]) -> Message:
-        """A user message: text, or a list of parts (strings, ContentParts, part dicts)."""
+    def user(
+        cls,
+        content: str | Sequence[ContentPart | str | Mapping[str, Any]],
+        *,
+        pinned: bool = False,
+    ) -> Message:
+        """A user message: text, or a list of parts (strings, ContentParts, part dicts);
+        `pinned=True` keeps it in every memory window."""
         if isinstance(content, str):
-            return cls("user", content)
+            return cls("user", content, pinned=pinned)
         text, parts = _split_parts(content)
-        return cls("user", text, parts=parts)
+        return cls("user", text, parts=parts, pinned=pinned)
 
     @property
     def has_media(self) -> bool:
@@ -122,6 +132,9 @@ class Message:
         if not isinstance(raw_calls, list | tuple):
             raise InvalidInputError("Message tool_calls must be a list of tool calls.")
         calls = tuple(ToolCall.from_dict(c) for c in raw_calls)
+        pinned = data.get("pinned", False)
+        if not isinstance(pinned, bool):
+            raise InvalidInputError("Message pinned must be true or false.")
         for key in ("tool_call_id", "name"):
             if data.get(key) is not None and not isinstance(data.get(key), str):
                 raise InvalidInputError(f"Message {key} must be a string.")
@@ -132,6 +145,7 @@ class Message:
             tool_call_id=data.get("tool_call_id"),
             name=data.get("name"),
             parts=parts,
+            pinned=pinned,
         )
 
 

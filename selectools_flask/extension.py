@@ -15,7 +15,7 @@ from typing import Any, TypeAlias, TypeVar
 from flask import Blueprint, Flask, Response, current_app, request, stream_with_context
 from pydantic import BaseModel
 
-from selectools import Agent, ConversationMemory, SelectoolsError
+from selectools import Agent, SelectoolsError
 from selectools.bridge import sync_iterate
 from selectools.jobs import Jobs
 from selectools.serving import (
@@ -142,10 +142,7 @@ def _with_store(agent: Agent, url: str) -> Agent:
     from selectools.sessions import SQLAlchemySessionStore
 
     clone = copy.copy(agent)
-    memory = agent.memory
-    clone.memory = ConversationMemory(
-        SQLAlchemySessionStore(url), max_messages=memory.max_messages, max_tokens=memory.max_tokens
-    )
+    clone.memory = agent.memory.using(SQLAlchemySessionStore(url))
     return clone
 
 

@@ -2,30 +2,61 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 
-from ..content import parts_tokens
+from ..context import RunContext
 from ..messages import Message
+from ..providers.base import Provider
 from ..sessions.base import SessionStore
 from ..sessions.in_memory import InMemorySessionStore
+from ..usage import Usage
+from .summary import StoredSummary, Summarizer, find_summary, summary_note, summary_record
+from .window import Budget, approx_tokens, plan_window
 
-__all__ = ["ConversationMemory", "approx_tokens"]
+__all__ = ["ConversationMemory", "Selection", "Summarized", "approx_tokens"]
 
 
-def approx_tokens(message: Message) -> int:
-    """A cheap token estimate (4 characters a token, plus per-message overhead)."""
-    chars = len(message.content or "") + sum(
-        len(c.name) + len(c.arguments) for c in message.tool_calls
-    )
-    return chars // 4 + 4 + parts_tokens(message.parts)
+@dataclass(frozen=True, slots=True)
+class Selection:
+    """What a run starts from: the window, and what is left to summarize before it.
+
+    `pending` are the messages the window dropped that no summary covers yet
+    (pinned ones excluded); `covers` is how many stored messages the summary
+    will cover once they are folded in.
+    """
+
+    messages: tuple[Message, ...]
+    summary: StoredSummary | None = None
+    pending: tuple[Message, ...] = ()
+    covers: int = 0
+    note_at: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Summarized:
+    """The window with the extended summary, the record to store, and the summarizer's usage."""
+
+    messages: tuple[Message, ...]
+    record: Message
+    usage: Usage = field(default_factory=Usage)
 
 
 class ConversationMemory:
     """Keeps each session's history in a store and picks what the model sees.
 
-    The window drops the oldest turns first, by message count and/or estimated
-    tokens, but never separates an assistant tool-call message from its tool
-    results and never drops system messages. The store keeps everything.
+    The window (`max_messages`, `max_tokens`) keeps the newest turns whole,
+    always starts at a user turn, never separates a tool call from its
+    results, and keeps pinned messages: system messages, the first user
+    message (`pin_first_user`) and `Message(..., pinned=True)`. The store
+    keeps everything.
+
+    With `summarize=True` (or a `Summarizer` with its own provider), the
+    turns the window drops are folded into a model-written summary, shown as
+    a system note and stored with the session; each run extends it with only
+    the newly dropped turns. The window reserves `Summarizer.max_tokens` of
+    its budget for the note.
     """
 
     def __init__(
@@ -34,6 +65,8 @@ class ConversationMemory:
         *,
         max_messages: int | None = None,
         max_tokens: int | None = None,
+        pin_first_user: bool = True,
+        summarize: bool | Summarizer = False,
     ) -> None:
         for label, value in (("max_messages", max_messages), ("max_tokens", max_tokens)):
             if value is not None and value < 1:
@@ -41,41 +74,97 @@ class ConversationMemory:
         self.store: SessionStore = store if store is not None else InMemorySessionStore()
         self.max_messages = max_messages
         self.max_tokens = max_tokens
+        self.pin_first_user = pin_first_user
+        self.summarizer: Summarizer | None = (
+            Summarizer() if summarize is True else summarize if summarize else None
+        )
+        summary_tokens = self.summarizer.max_tokens if self.summarizer is not None else 0
+        if summary_tokens and max_tokens is not None and max_tokens <= summary_tokens + 8:
+            raise ValueError(
+                f"ConversationMemory(max_tokens={max_tokens}) leaves no room beside a "
+                f"summary of up to {summary_tokens} tokens: raise max_tokens "
+                f"or pass Summarizer(max_tokens=...) with less."
+            )
+
+    def using(self, store: SessionStore) -> ConversationMemory:
+        """The same memory settings over another store."""
+        clone = copy.copy(self)
+        clone.store = store
+        return clone
+
+    @property
+    def budget(self) -> Budget:
+        return Budget(self.max_messages, self.max_tokens)
 
     def window(self, messages: Sequence[Message]) -> list[Message]:
-        """The most recent messages that fit; the newest group is always kept."""
-        if self.max_messages is None and self.max_tokens is None:
-            return messages if isinstance(messages, list) else list(messages)
-        pinned = [m for m in messages if m.role == "system"]
-        groups = _groups([m for m in messages if m.role != "system"])
-        count = len(pinned)
-        tokens = sum(approx_tokens(m) for m in pinned)
-        kept: list[list[Message]] = []
-        for group in reversed(groups):
-            group_tokens = sum(approx_tokens(m) for m in group)
-            fits = (self.max_messages is None or count + len(group) <= self.max_messages) and (
-                self.max_tokens is None or tokens + group_tokens <= self.max_tokens
-            )
-            if kept and not fits:
-                break
-            kept.append(group)
-            count += len(group)
-            tokens += group_tokens
-        return pinned + [m for group in reversed(kept) for m in group]
+        """The messages that fit (no summary): see the class docstring for what is kept."""
+        plan = plan_window(messages, self.budget, pin_first_user=self.pin_first_user)
+        return [messages[i] for i in plan.kept]
 
+    def select(
+        self,
+        system: Sequence[Message],
+        history: Sequence[Message],
+        input: Sequence[Message],
+    ) -> Selection:
+        """The window for a run over stored `history`, and what is left to summarize."""
+        plain, summary = find_summary(history)
+        if summary is None and self.summarizer is None and self.budget.unlimited:
+            return Selection((*system, *plain, *input))  # no window: one copy, no planning
+        conversation = [*plain, *input]
+        everything = [*system, *conversation]
+        covered = min(summary.covers, len(plain)) if summary is not None else 0
+        reserved = (1, self.summarizer.max_tokens + 8) if self.summarizer is not None else (0, 0)
+        plan = plan_window(
+            everything,
+            self.budget,
+            pin_first_user=self.pin_first_user,
+            reserved=reserved,
+            floor=len(system) + covered,
+        )
+        kept = [everything[i] for i in plan.kept]
+        note_at = 0
+        while note_at < len(kept) and kept[note_at].role == "system":
+            note_at += 1
+        if summary is not None:
+            kept.insert(note_at, summary_note(summary.text))
+        if self.summarizer is None:
+            return Selection(tuple(kept))
+        start = plan.start - len(system)
+        kept_set = set(plan.kept)
+        pending = tuple(
+            m
+            for i, m in enumerate(conversation[covered:start], start=len(system) + covered)
+            if i not in kept_set and m.role != "system"
+        )
+        return Selection(tuple(kept), summary, pending, max(start, covered), note_at)
 
-def _groups(messages: Sequence[Message]) -> list[list[Message]]:
-    """Split into units that must stay together: a tool-call turn with its results."""
-    groups: list[list[Message]] = []
-    for message in messages:
-        if message.role == "tool" and groups and _expects_results(groups[-1]):
-            groups[-1].append(message)
-        elif message.role == "tool":
-            continue  # an orphaned result (its call was trimmed earlier) would be rejected
+    def summarize(
+        self, selection: Selection, provider: Provider, context: RunContext | None = None
+    ) -> Summarized:
+        """Fold the selection's pending messages into the summary (one or more model calls)."""
+        assert self.summarizer is not None, "only called with a summarizer"
+        previous = selection.summary.text if selection.summary is not None else None
+        text, usage = self.summarizer.summarize(provider, previous, selection.pending, context)
+        return self._summarized(selection, text, usage)
+
+    async def asummarize(
+        self, selection: Selection, provider: Provider, context: RunContext | None = None
+    ) -> Summarized:
+        """Async `summarize`."""
+        assert self.summarizer is not None, "only called with a summarizer"
+        previous = selection.summary.text if selection.summary is not None else None
+        text, usage = await self.summarizer.asummarize(
+            provider, previous, selection.pending, context
+        )
+        return self._summarized(selection, text, usage)
+
+    @staticmethod
+    def _summarized(selection: Selection, text: str, usage: Usage) -> Summarized:
+        messages = list(selection.messages)
+        if selection.summary is not None:
+            messages[selection.note_at] = summary_note(text)
         else:
-            groups.append([message])
-    return groups
-
-
-def _expects_results(group: list[Message]) -> bool:
-    return bool(group[0].role == "assistant" and group[0].tool_calls)
+            messages.insert(selection.note_at, summary_note(text))
+        record = summary_record(StoredSummary(text, selection.covers))
+        return Summarized(tuple(messages), record, usage)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
@@ -9,7 +10,7 @@ from typing import Protocol, runtime_checkable
 from ..errors import SessionNotFoundError
 from ..messages import Message
 
-__all__ = ["SessionStore", "StoredSession", "not_yours"]
+__all__ = ["SessionStore", "StoredSession", "encode_message", "not_yours"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,6 +22,17 @@ class StoredSession:
     def allows(self, owner: str | None) -> bool:
         """Anyone may continue a session without an owner; an owned one only its owner."""
         return self.owner is None or self.owner == owner
+
+
+def encode_message(message: Message) -> str:
+    """A message as stored: its wire form plus what only memory reads (`pinned`).
+
+    `Message.from_dict` reads it back.
+    """
+    data = message.to_dict()
+    if message.pinned:
+        data["pinned"] = True
+    return json.dumps(data, ensure_ascii=False)
 
 
 def not_yours(session_id: str) -> SessionNotFoundError:

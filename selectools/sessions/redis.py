@@ -10,7 +10,7 @@ from typing import Any
 
 from ..extras import require
 from ..messages import Message
-from .base import StoredSession, not_yours
+from .base import StoredSession, encode_message, not_yours
 
 __all__ = ["RedisSessionStore"]
 
@@ -92,7 +92,7 @@ class RedisSessionStore:
             "0" if owner is None else "1",
             owner or "",
             self.ttl_seconds or 0,
-            *(json.dumps(m.to_dict(), ensure_ascii=False) for m in messages),
+            *(encode_message(m) for m in messages),
         ]
 
     def _claim_ops(self, pipe: Any, session_id: str, owner: str) -> None:

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 from ..bridge import run_in_thread
 from ..extras import require
 from ..messages import Message
-from .base import StoredSession, not_yours
+from .base import StoredSession, encode_message, not_yours
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection, Engine
@@ -179,7 +179,7 @@ class SQLAlchemySessionStore:
         self, session_id: str, messages: Sequence[Message], *, owner: str | None = None
     ) -> None:
         now = datetime.now(UTC)
-        datas = [json.dumps(message.to_dict(), ensure_ascii=False) for message in messages]
+        datas = [encode_message(message) for message in messages]
         if self._postgres:
             params = {"id": session_id, "owner": owner, "n": len(datas), "now": now}
             with self._autocommit.connect() as conn:

@@ -153,7 +153,8 @@ def test_window_applies_to_stored_history(tmp_path: Path) -> None:
     for i in range(4):
         agent.run(f"m{i}", session_id="w")
     sent = [m.content for m in provider.requests[-1].messages]
-    assert sent == ["sys", "ok", "m3"]  # system prompt kept, window of 3 with it
+    # system prompt and first question (the goal) pinned, the window of 3 starts at a user turn
+    assert sent == ["sys", "m0", "m3"]
     stored = memory.store.load("w")
     assert stored is not None
     assert len(stored.messages) == 8  # the store keeps everything
