@@ -84,7 +84,6 @@ def test_two_hundred_turns_stay_within_budget_with_whole_tool_pairs() -> None:
         if after_pins and after_pins[0].role != "user":  # only the goal's own turn, uncut
             assert after_pins[0].tool_calls[0].arguments == '{"turn": 0}'
 
-
     # Incremental: each summarizer call gets the previous summary and only new turns.
     assert len(model.summarizer_requests) > 10
     seen: list[int] = []
@@ -110,7 +109,8 @@ def test_two_hundred_turns_stay_within_budget_with_whole_tool_pairs() -> None:
     stored = memory.store.load("long")
     assert stored is not None
     plain, summary = find_summary(stored.messages)
-    assert summary is not None and summary.text == model.summaries[-1]
+    assert summary is not None
+    assert summary.text == model.summaries[-1]
     assert len(plain) == 200 * 4  # the store keeps every message
 
 
@@ -130,7 +130,8 @@ def test_summary_is_stored_with_the_session_in_every_store(store: SessionStore) 
     stored = store.load("kept")
     assert stored is not None
     records = [m for m in stored.messages if m.name == SUMMARY_NAME]
-    assert records and all(m.role == "system" for m in records)
+    assert records
+    assert all(m.role == "system" for m in records)
 
     restarted, model2 = agent()
     restarted.run("question 8", session_id="kept")
@@ -141,7 +142,8 @@ def test_summary_is_stored_with_the_session_in_every_store(store: SessionStore) 
     for request in model2.summarizer_requests:  # only turns the old summary did not cover
         previous, new = summarizer_input(request)
         assert previous == f"Previous summary:\n{model.summaries[-1]}"
-        assert "question 1\n" not in new and "question 8" not in new
+        assert "question 1\n" not in new
+        assert "question 8" not in new
         assert notes == [f"Summary of the earlier conversation:\n{model2.summaries[-1]}"]
 
 
@@ -166,7 +168,8 @@ def test_a_summarizer_with_its_own_provider_and_usage_counted() -> None:
     memory = ConversationMemory(max_messages=4, summarize=Summarizer(cheap, max_tokens=50))
     agent = Agent(provider=main, memory=memory)
     results = [agent.run(f"message {i}", session_id="c") for i in range(6)]
-    assert cheap.requests and not any(is_summarizer(r) for r in main.requests)
+    assert cheap.requests
+    assert not any(is_summarizer(r) for r in main.requests)
     summarizing = [r for r in results if r.usage.requests == 2]  # the summary call counted
     assert len(summarizing) == len(cheap.requests)
     assert main.requests[-1].messages[0].content == (
