@@ -420,3 +420,18 @@ def test_jobs_example_runs() -> None:
         "['job_started', 'item_finished', 'item_finished', 'job_finished']",
         "succeeded ['Read: a', 'Read: b']",
     ]
+
+
+def test_guardrails_example_runs(tmp_path: Path) -> None:
+    out = run_tools_block("### Guardrails", tmp_path)
+    assert out == (
+        "I am [email redacted], IBAN [iban redacted]\n"
+        "Card [card redacted] is on file for [email redacted].\n"
+        "422 guardrail_refused\n"
+    )
+
+
+def test_audit_example_runs(tmp_path: Path) -> None:
+    out = run_tools_block("### Audit log", tmp_path)
+    assert out == "update_contact ok s-1 {'email': 'ada@example.org', 'password': '[redacted]'}\n"
+    assert (tmp_path / "audit.db").exists()

@@ -24,11 +24,11 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterable, Iterator
 from typing import Any, Literal
 
 from ..errors import GuardrailRefused, ToolArgumentError
-from ..messages import Message
+from ..messages import Message, RunInput, coerce_messages
 from ..policies.base import BeforeTool, ProviderWrapper, ToolPolicy
 from ..providers.base import (
     ModelRequest,
@@ -43,7 +43,7 @@ from ..tools.calling import ToolInvocation
 from .base import Guardrail, Stage, apply
 from .segments import Segmenter
 
-__all__ = ["GuardedProvider", "Guardrails"]
+__all__ = ["GuardedProvider", "Guardrails", "check_input"]
 
 
 class Guardrails(ToolPolicy):
@@ -170,25 +170,10 @@ class GuardedProvider(ProviderWrapper):
         guards = self.guardrails
         if not guards.checks("input"):
             return request
-        messages = [self._message(m) for m in request.messages]
+        messages = [_checked_message(guards, m) for m in request.messages]
         if all(a is b for a, b in zip(messages, request.messages, strict=True)):
             return request
         return dataclasses.replace(request, messages=tuple(messages))
-
-    def _message(self, message: Message) -> Message:
-        if message.role != "user":
-            return message
-        check = self.guardrails.check
-        content = check(message.content, "input") if message.content else message.content
-        parts = tuple(  # with images or files, the text parts are what the model reads
-            dataclasses.replace(p, text=check(p.text, "input"))
-            if p.type == "text" and p.text
-            else p
-            for p in message.parts
-        )
-        if content == message.content and parts == message.parts:
-            return message
-        return dataclasses.replace(message, content=content, parts=parts)
 
     # -- out -------------------------------------------------------------------------
 
@@ -275,3 +260,32 @@ class _Outbound:
             if text:
                 pieces.append(TextChunk(text))
         return pieces
+
+
+def check_input(policies: Iterable[object], run_input: RunInput) -> None:
+    """Raise `GuardrailRefused` now if the agent's guardrails would refuse this input.
+
+    The run checks its input anyway; a web handler calls this before a stream
+    starts, so a refused input is a 422 answer rather than an error event.
+    """
+    guards = [p for p in policies if isinstance(p, Guardrails) and p.checks("input")]
+    if not guards:
+        return
+    for message in coerce_messages(run_input):
+        for guard in guards:  # in policy order, each on the text the previous one left
+            message = _checked_message(guard, message)
+
+
+def _checked_message(guardrails: Guardrails, message: Message) -> Message:
+    """A user message after the `input` checks (content and the text parts beside media)."""
+    if message.role != "user":
+        return message
+    check = guardrails.check
+    content = check(message.content, "input") if message.content else message.content
+    parts = tuple(  # with images or files, the text parts are what the model reads
+        dataclasses.replace(p, text=check(p.text, "input")) if p.type == "text" and p.text else p
+        for p in message.parts
+    )
+    if content == message.content and parts == message.parts:
+        return message
+    return dataclasses.replace(message, content=content, parts=parts)

@@ -11,6 +11,7 @@
 - `admission`: per-caller rate limits and daily quotas (`ServingOptions.rate_limit`,
   `quota_tokens`, `quota_usd`), in this process or in Redis for every worker.
 - `degrade`: the configured `fallback_answer` when the model providers are down.
+- `audit`: `GET {prefix}/audit` (off unless `ServingOptions.audit_route`), owner-scoped.
 
 An adapter does only what its framework needs: resolve the agent and the
 `Caller` from the host app, read the body with `BodyBudget` and `parse` it,

@@ -20,6 +20,7 @@ from ..agent import Agent
 from ..batch.pool import map_ordered
 from ..errors import SessionNotFoundError
 from ..events import Event, RunFailed, RunFinished, RunStarted, TextDelta
+from ..guardrails.policy import check_input
 from ..messages import RunInput
 from ..results import AgentResult
 from ..sessions.base import StoredSession
@@ -249,6 +250,7 @@ async def stream(
     (413, 422, 429) before the first frame."""
     try:
         kwargs = _run_kwargs(agent, body, caller, options)
+        check_input(agent.policies, body.run_input())  # a refusal is a 422, not an event
         admission = admission_for(options)
         await admission.arrive(caller)
         await admission.before_run(caller)
@@ -264,6 +266,7 @@ def stream_sync(
     """`stream` for WSGI views: the limits are checked here, the frames come from the bridge."""
     try:
         kwargs = _run_kwargs(agent, body, caller, options)
+        check_input(agent.policies, body.run_input())
         admission = admission_for(options)
         admission.arrive_sync(caller)
         admission.before_run_sync(caller)
@@ -313,6 +316,8 @@ async def chat_completions(
     """`POST /v1/chat/completions`, plain or `stream: true`."""
     try:
         _check_input(body.input_chars(), options)
+        if body.stream:
+            check_input(agent.policies, body.run_input())
         admission = admission_for(options)
         await admission.arrive(caller)
         if body.stream:
@@ -329,6 +334,8 @@ def chat_completions_sync(
 ) -> Answer | Stream:
     try:
         _check_input(body.input_chars(), options)
+        if body.stream:
+            check_input(agent.policies, body.run_input())
         admission = admission_for(options)
         admission.arrive_sync(caller)
         if body.stream:

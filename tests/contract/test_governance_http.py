@@ -258,11 +258,14 @@ def test_a_refusal_answers_422_guardrail_refused(serve: Serve) -> None:
         openai = httpx.post(f"{url}/agent/v1/chat/completions", json=chat, headers=ADA)
         assert openai.status_code == 422
         assert openai.json()["error"]["type"] == "guardrail_refused"
-        # A stream has answered 200 before the model is called: the refusal is its error event.
-        raw = httpx.post(f"{url}/agent/stream", json={"input": "y" * 501}, headers=ADA).text
-        errors = [data for name, data in parse_sse(raw) if name == "error"]
-        assert errors[0]["error"]["type"] == "guardrail_refused"
-        assert errors[0]["error"]["status"] == 422
+        # Streams check the input before their first frame: a refusal is a 422 answer too.
+        stream = httpx.post(f"{url}/agent/stream", json={"input": "y" * 501}, headers=ADA)
+        assert stream.status_code == 422
+        assert stream.json()["error"]["type"] == "guardrail_refused"
+        chat["stream"] = True
+        streamed = httpx.post(f"{url}/agent/v1/chat/completions", json=chat, headers=ADA)
+        assert streamed.status_code == 422
+        assert streamed.json()["error"]["type"] == "guardrail_refused"
     assert len(provider.requests) == 0
 
 
@@ -275,3 +278,20 @@ def test_caller_type_is_what_audit_admin_receives() -> None:
     assert isinstance(seen[0], Caller)
     assert seen[0].identity == "ada"
     assert seen[0].metadata == {"tenant": "acme"}
+
+
+def test_a_refused_answer_mid_stream_ends_the_stream_with_a_422_error_event(serve: Serve) -> None:
+    from selectools.guardrails import DenyPatterns
+
+    pieces = ["All fine. ", "The secret", " is out."]
+    agent = guarded(ChunkedProvider(pieces), DenyPatterns(["secret"], stages=["output"]))
+    with serve(agent) as url:
+        answer = httpx.post(f"{url}/agent/stream", json={"input": "go"}, headers=ADA, timeout=20)
+    assert answer.status_code == 200  # the stream had started
+    events = parse_sse(answer.text)
+    text = "".join(data["text"] for name, data in events if name == "text_delta")
+    assert text == "All fine. "
+    assert "secret" not in answer.text
+    [error] = [data for name, data in events if name == "error"]
+    assert error["error"]["type"] == "guardrail_refused"
+    assert error["error"]["status"] == 422
