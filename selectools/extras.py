@@ -14,7 +14,7 @@ from types import ModuleType
 
 from .errors import MissingDependencyError
 
-__all__ = ["require"]
+__all__ = ["install_hint", "require"]
 
 
 def require(module: str, *, extra: str, feature: str) -> ModuleType:
@@ -23,7 +23,16 @@ def require(module: str, *, extra: str, feature: str) -> ModuleType:
         return importlib.import_module(module)
     except ImportError as exc:
         missing = exc.name or module
-        raise MissingDependencyError(
-            f"{feature} needs the '{missing}' package, which is not installed. "
-            f'Install it with: pip install "selectools[{extra}]"'
-        ) from None
+        raise MissingDependencyError(install_hint(missing, extra=extra, feature=feature)) from None
+
+
+def install_hint(missing: str, *, extra: str, feature: str) -> str:
+    """The sentence a missing extra raises with: what is missing and the install line.
+
+    selectools is installed from its repository (the name on the public package
+    index belongs to another project), so the line installs from a checkout.
+    """
+    return (
+        f"{feature} needs the '{missing}' package, which is not installed. Install the "
+        f"'{extra}' extra from your selectools checkout: pip install -e \".[{extra}]\""
+    )

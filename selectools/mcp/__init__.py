@@ -1,4 +1,4 @@
-"""MCP both ways (`pip install "selectools[mcp]"`, the official `mcp` SDK).
+"""MCP both ways (`pip install -e ".[mcp]"`, the official `mcp` SDK).
 
 - `MCPToolkit`: the tools of any MCP server (stdio command or streamable-HTTP URL) as ours.
 - `serve_mcp`, `mcp_app`, `mcp_server`: our tools (or an agent's) as an MCP server,

@@ -85,6 +85,7 @@ def serve_mcp(tools_or_agent: Any, *, name: str = "selectools", **options: Any) 
 
 async def serve_mcp_async(tools_or_agent: Any, *, name: str = "selectools", **options: Any) -> None:
     """`serve_mcp` for code already inside an event loop."""
+    require("mcp", extra="mcp", feature="serve_mcp")
     from mcp.server.stdio import stdio_server
 
     server = mcp_server(tools_or_agent, name=name, **options)

@@ -17,6 +17,7 @@ from ..errors import (
     ProviderError,
     ProviderTimeoutError,
     RateLimitError,
+    SelectoolsError,
 )
 from ..extras import require
 from ..messages import Message, ToolCall
@@ -81,6 +82,7 @@ class OpenAIProvider:
 
             retry = Retry(attempts=max_retries + 1)
         self.retry = retry
+        self._installed = False
         self._stream_usage = stream_usage
         self._client = client
         self._async_client = async_client  # given by the caller: used on any loop
@@ -134,48 +136,59 @@ class OpenAIProvider:
 
     # -- the four calls, each attempt retried by `self.retry` when set --
 
+    def _check_installed(self) -> None:
+        """Name the `openai` extra (which brings both) when the SDK or tenacity is missing."""
+        if not self._installed:
+            require("openai", extra="openai", feature="OpenAIProvider")
+            if self.retry is not None:
+                require("tenacity", extra="openai", feature="OpenAIProvider's retries")
+            self._installed = True
+
     def complete(self, request: ModelRequest) -> ModelResponse:
+        self._check_installed()
         if self.retry is None:
             return self._complete_once(request)
         return self.retry.call(self._complete_once, request, self.name)
 
     async def acomplete(self, request: ModelRequest) -> ModelResponse:
+        self._check_installed()
         if self.retry is None:
             return await self._acomplete_once(request)
         return await self.retry.acall(self._acomplete_once, request, self.name)
 
     def stream(self, request: ModelRequest) -> Iterator[TextChunk | ModelResponse]:
+        self._check_installed()
         if self.retry is None:
             return self._stream_once(request)
         return self.retry.stream(self._stream_once, request, self.name)
 
     def astream(self, request: ModelRequest) -> AsyncIterator[TextChunk | ModelResponse]:
+        self._check_installed()
         if self.retry is None:
             return self._astream_once(request)
         return self.retry.astream(self._astream_once, request, self.name)
 
     def _complete_once(self, request: ModelRequest) -> ModelResponse:
+        client = self.client  # a missing SDK raises here, outside the translation below
         try:
-            raw = self.client.chat.completions.create(**self._params(request, stream=False))
+            raw = client.chat.completions.create(**self._params(request, stream=False))
         except Exception as exc:
             raise self._translate(exc) from exc
         return self._response(raw)
 
     async def _acomplete_once(self, request: ModelRequest) -> ModelResponse:
+        client = self.async_client
         try:
-            raw = await self.async_client.chat.completions.create(
-                **self._params(request, stream=False)
-            )
+            raw = await client.chat.completions.create(**self._params(request, stream=False))
         except Exception as exc:
             raise self._translate(exc) from exc
         return self._response(raw)
 
     def _stream_once(self, request: ModelRequest) -> Iterator[TextChunk | ModelResponse]:
         assembler = _StreamAssembler(self.model)
+        client = self.client
         try:
-            with self.client.chat.completions.create(
-                **self._params(request, stream=True)
-            ) as chunks:
+            with client.chat.completions.create(**self._params(request, stream=True)) as chunks:
                 for chunk in chunks:
                     text = assembler.add(chunk)
                     if text:
@@ -188,10 +201,9 @@ class OpenAIProvider:
         self, request: ModelRequest
     ) -> AsyncIterator[TextChunk | ModelResponse]:
         assembler = _StreamAssembler(self.model)
+        client = self.async_client
         try:
-            chunks = await self.async_client.chat.completions.create(
-                **self._params(request, stream=True)
-            )
+            chunks = await client.chat.completions.create(**self._params(request, stream=True))
             async with chunks:  # closes the upstream response if we are cancelled
                 async for chunk in chunks:
                     text = assembler.add(chunk)
@@ -350,8 +362,10 @@ def translate_openai_error(exc: Exception, *, provider: str, model: str) -> Exce
     The upstream's text is logged and kept in `error.detail`, never put in the
     message (web adapters send messages to clients).
     """
-    import httpx
-    import openai
+    if isinstance(exc, SelectoolsError):  # already ours (a missing extra, say)
+        return exc
+    httpx = require("httpx", extra="openai", feature="OpenAIProvider")
+    openai = require("openai", extra="openai", feature="OpenAIProvider")
 
     if isinstance(exc, httpx.TransportError):  # the connection broke mid-stream
         return ProviderConnectionError(

@@ -1,4 +1,4 @@
-"""Ready-made tools, each safe by default (`pip install "selectools[toolbox]"`).
+"""Ready-made tools, each safe by default (`pip install -e ".[toolbox]"`).
 
 Tools that need nothing but their arguments:
 

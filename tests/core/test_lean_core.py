@@ -104,7 +104,7 @@ def test_an_unknown_name_is_still_an_attribute_error() -> None:
 def test_missing_extra_names_the_install_command(blocked: str, code: str, extra: str) -> None:
     out = run_python(f"import sys; sys.modules[{blocked!r}] = None\n{code}")
     assert out.returncode != 0
-    assert f'pip install "selectools[{extra}]"' in out.stderr
+    assert f'pip install -e ".[{extra}]"' in out.stderr
     assert "MissingDependencyError" in out.stderr
 
 

@@ -162,7 +162,7 @@ def test_reload_refuses_to_take_over_a_name_from_elsewhere(tmp_path: Path) -> No
 
 
 def test_hot_reload_picks_up_an_edited_file(tmp_path: Path) -> None:
-    pytest.importorskip("watchfiles", reason='hot reload needs: pip install "selectools[reload]"')
+    pytest.importorskip("watchfiles", reason='hot reload needs: pip install -e ".[reload]"')
     agent = Agent([], ScriptedProvider(["ok"]))
     loader = ToolLoader(agent.tools)
     tool_file = write(tmp_path / "greet.py", greeter("Hello"))

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-pytest.importorskip("mcp", reason='needs the MCP SDK: pip install "selectools[mcp]"')
+pytest.importorskip("mcp", reason='needs the MCP SDK: pip install -e ".[mcp]"')
 
 import httpx2
 from mcp import Client

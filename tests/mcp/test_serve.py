@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-pytest.importorskip("mcp", reason='needs the MCP SDK: pip install "selectools[mcp]"')
+pytest.importorskip("mcp", reason='needs the MCP SDK: pip install -e ".[mcp]"')
 
 from mcp import Client, StdioServerParameters
 

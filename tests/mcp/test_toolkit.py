@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-pytest.importorskip("mcp", reason='needs the MCP SDK: pip install "selectools[mcp]"')
+pytest.importorskip("mcp", reason='needs the MCP SDK: pip install -e ".[mcp]"')
 
 from selectools import Agent, ScriptedProvider, call
 from selectools.mcp import MCPConnectionError, MCPToolError, MCPToolkit

@@ -229,4 +229,4 @@ def test_no_opentelemetry_import_until_used_and_a_clear_error_without_it() -> No
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     assert out.stdout.startswith("MissingDependencyError")
-    assert 'pip install "selectools[otel]"' in out.stdout
+    assert 'pip install -e ".[otel]"' in out.stdout
