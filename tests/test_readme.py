@@ -435,3 +435,8 @@ def test_audit_example_runs(tmp_path: Path) -> None:
     out = run_tools_block("### Audit log", tmp_path)
     assert out == "update_contact ok s-1 {'email': 'ada@example.org', 'password': '[redacted]'}\n"
     assert (tmp_path / "audit.db").exists()
+
+
+def test_pytest_plugin_example(tmp_path: Path) -> None:
+    out = run_tools_block("### The pytest plugin", tmp_path).splitlines()
+    assert out == ["shipped", "{200: 30} True"]

@@ -218,6 +218,17 @@ class OpenTelemetry(ToolPolicy):
             self._fail(span, record.error_type or "tool_error", record.error or "")
         span.end()
 
+    def tool_abandoned(self, invocation: ToolInvocation, exc: BaseException) -> None:
+        """The call was cut off (the run cancelled or failing): close its span as failed."""
+        opened = _open_tool.get()
+        if opened is None:
+            return
+        span, token = opened
+        _open_tool.set(None)
+        self._context.detach(token)
+        self._fail(span, type(exc).__qualname__, str(exc) or "the tool call was cut off", exc)
+        span.end()
+
     def _tool_span(self, invocation: ToolInvocation, start_time: int | None = None) -> Any:
         attributes: dict[str, Any] = {
             sc.OPERATION: sc.EXECUTE_TOOL,

@@ -6,6 +6,7 @@ import asyncio
 import contextvars
 import logging
 import threading
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -29,6 +30,7 @@ from selectools import (
     call,
     tool,
 )
+from selectools.testing import assert_tool_called
 
 
 @tool
@@ -52,13 +54,9 @@ def test_run_returns_text_tool_calls_messages_and_usage() -> None:
     agent = adding_agent(call("add", a=2, b="3"), "The sum is 5.", system_prompt="Be exact.")
     result = agent.run("What is 2+3?")
     assert result.text == "The sum is 5."
-    [record] = result.tool_calls
-    assert (record.name, record.arguments, record.result, record.error) == (
-        "add",
-        {"a": 2, "b": 3},
-        5,
-        None,
-    )
+    record = assert_tool_called(result, "add", a=2, b=3)  # the plugin's helper
+    assert len(result.tool_calls) == 1
+    assert (record.arguments, record.result, record.error) == ({"a": 2, "b": 3}, 5, None)
     assert record.duration_ms >= 0
     assert [m.role for m in result.messages] == ["system", "user", "assistant", "tool", "assistant"]
     assert result.messages[3].content == "5"
@@ -71,7 +69,8 @@ def test_run_returns_text_tool_calls_messages_and_usage() -> None:
 async def test_arun_runs_sync_and_async_tools() -> None:
     agent = adding_agent([call("add", a=1, b=1), call("aadd", a=2, b=2)], "done")
     result = await agent.arun("go")
-    assert [r.result for r in result.tool_calls] == [2, 4]
+    assert assert_tool_called(result, "add", a=1, b=1).result == 2
+    assert assert_tool_called(result, "aadd", a=2, b=2).result == 4
 
 
 def test_agent_without_tools_is_plain_chat() -> None:
@@ -333,16 +332,17 @@ async def test_contextvars_reach_tools_in_threads_and_tasks(mode: str) -> None:
     assert [r.result for r in result.tool_calls] == ["req-42", "req-42"]
 
 
-def test_tools_receive_run_context() -> None:
+def test_tools_receive_run_context(scripted_provider: Callable[..., ScriptedProvider]) -> None:
     @tool
     def whoami(ctx: RunContext) -> str:
         """Who is asking."""
         return f"{ctx.identity}/{ctx.session_id}/{ctx.metadata['tenant']}"
 
-    agent = Agent([whoami], ScriptedProvider([call("whoami"), "ok"]))
+    agent = Agent([whoami], scripted_provider(call("whoami"), "ok"))
     result = agent.run("me?", identity="ada", session_id="s1", metadata={"tenant": "acme"})
-    assert result.tool_calls[0].result == "ada/s1/acme"
-    assert result.tool_calls[0].arguments == {}
+    record = assert_tool_called(result, "whoami")
+    assert record.result == "ada/s1/acme"
+    assert record.arguments == {}
 
 
 class Recorder(Observer):

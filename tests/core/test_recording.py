@@ -9,7 +9,7 @@ import pytest
 
 from selectools import Agent, OpenAIProvider, tool
 from selectools.providers import CassetteMismatchError, RecordingProvider, ReplayProvider
-from tests.fakes.openai_server import FakeOpenAIServer, FakeReply
+from selectools.testing import FakeOpenAIServer, FakeReply
 
 CALLS: list[str] = []
 
@@ -69,9 +69,11 @@ def test_replay_runs_offline_with_recorded_tool_results(tmp_path: Path) -> None:
     assert result.model == "gpt-4o-mini"
 
 
-async def test_replay_async_and_streamed(tmp_path: Path, openai_server: FakeOpenAIServer) -> None:
+async def test_replay_async_and_streamed(
+    tmp_path: Path, fake_openai_server: FakeOpenAIServer
+) -> None:
     cassette = tmp_path / "orders.json"
-    recorded = record(openai_server, cassette)
+    recorded = record(fake_openai_server, cassette)
     assert (await replaying(cassette).arun("Where is order 1001?")).text == recorded
     events = [e async for e in replaying(cassette).astream("Where is order 1001?")]
     deltas = "".join(e.text for e in events if e.type == "text_delta")
@@ -80,10 +82,10 @@ async def test_replay_async_and_streamed(tmp_path: Path, openai_server: FakeOpen
 
 
 def test_a_changed_prompt_fails_with_a_readable_diff(
-    tmp_path: Path, openai_server: FakeOpenAIServer
+    tmp_path: Path, fake_openai_server: FakeOpenAIServer
 ) -> None:
     cassette = tmp_path / "orders.json"
-    record(openai_server, cassette)
+    record(fake_openai_server, cassette)
     with pytest.raises(CassetteMismatchError) as failure:
         replaying(cassette).run("Where is order 1002?")
     message = str(failure.value)
@@ -95,10 +97,10 @@ def test_a_changed_prompt_fails_with_a_readable_diff(
 
 
 def test_changed_tools_and_extra_calls_fail(
-    tmp_path: Path, openai_server: FakeOpenAIServer
+    tmp_path: Path, fake_openai_server: FakeOpenAIServer
 ) -> None:
     cassette = tmp_path / "orders.json"
-    record(openai_server, cassette)
+    record(fake_openai_server, cassette)
     replay = ReplayProvider(cassette)
     fewer_tools = Agent([get_order], replay, policies=[replay.tool_policy])
     with pytest.raises(CassetteMismatchError, match=r'-\s+"name": "cancel_order"'):

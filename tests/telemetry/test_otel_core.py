@@ -230,3 +230,29 @@ def test_no_opentelemetry_import_until_used_and_a_clear_error_without_it() -> No
     assert out.returncode == 0, out.stderr
     assert out.stdout.startswith("MissingDependencyError")
     assert 'pip install -e ".[otel]"' in out.stdout
+
+
+async def test_a_cancelled_run_closes_its_tool_span_as_failed(telemetry: Telemetry) -> None:
+    import asyncio
+
+    started = asyncio.Event()
+
+    @tool
+    async def wait_forever() -> str:
+        """Never returns."""
+        started.set()
+        await asyncio.Event().wait()
+        return "never"
+
+    agent = Agent(
+        [wait_forever], ScriptedProvider([call("wait_forever"), "x"]), policies=[traced(telemetry)]
+    )
+    task = asyncio.create_task(agent.arun("go"))
+    await started.wait()
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    span = telemetry.span("execute_tool wait_forever")
+    assert span.status.status_code.name == "ERROR"
+    assert span.attributes is not None
+    assert span.attributes["error.type"] == "CancelledError"

@@ -14,7 +14,7 @@ import pytest
 
 from selectools import Agent, OpenAIProvider, tool
 from selectools.telemetry import OpenTelemetry
-from tests.fakes.openai_server import FakeOpenAIServer, FakeReply
+from selectools.testing import FakeOpenAIServer, FakeReply
 from tests.telemetry.conftest import Telemetry
 
 
@@ -100,7 +100,9 @@ def assert_genai_tree(telemetry: Telemetry, request_name: str) -> None:
     assert lookup.parent.span_id == tool_span.context.span_id
 
 
-def test_fastapi_invoke_span_tree(openai_server: FakeOpenAIServer, telemetry: Telemetry) -> None:
+def test_fastapi_invoke_span_tree(
+    fake_openai_server: FakeOpenAIServer, telemetry: Telemetry
+) -> None:
     pytest.importorskip("opentelemetry.instrumentation.fastapi")
     from fastapi import FastAPI
     from fastapi.testclient import TestClient
@@ -108,9 +110,9 @@ def test_fastapi_invoke_span_tree(openai_server: FakeOpenAIServer, telemetry: Te
 
     from selectools_fastapi import AgentRouter
 
-    script(openai_server)
+    script(fake_openai_server)
     app = FastAPI()
-    app.include_router(AgentRouter(make_agent(openai_server, telemetry)), prefix="/agent")
+    app.include_router(AgentRouter(make_agent(fake_openai_server, telemetry)), prefix="/agent")
     FastAPIInstrumentor.instrument_app(app, tracer_provider=telemetry.tracer_provider)
     try:
         answer = TestClient(app).post("/agent/invoke", json={"input": "Weather in Kyiv?"})
@@ -121,16 +123,16 @@ def test_fastapi_invoke_span_tree(openai_server: FakeOpenAIServer, telemetry: Te
     assert_genai_tree(telemetry, "POST /agent/invoke")
 
 
-def test_flask_invoke_span_tree(openai_server: FakeOpenAIServer, telemetry: Telemetry) -> None:
+def test_flask_invoke_span_tree(fake_openai_server: FakeOpenAIServer, telemetry: Telemetry) -> None:
     pytest.importorskip("opentelemetry.instrumentation.flask")
     from flask import Flask
     from opentelemetry.instrumentation.flask import FlaskInstrumentor
 
     from selectools_flask import Selectools
 
-    script(openai_server)
+    script(fake_openai_server)
     app = Flask(__name__)
-    Selectools(app, agent=make_agent(openai_server, telemetry))
+    Selectools(app, agent=make_agent(fake_openai_server, telemetry))
     FlaskInstrumentor().instrument_app(app, tracer_provider=telemetry.tracer_provider)
     try:
         answer = app.test_client().post("/agent/invoke", json={"input": "Weather in Kyiv?"})
@@ -141,7 +143,9 @@ def test_flask_invoke_span_tree(openai_server: FakeOpenAIServer, telemetry: Tele
     assert_genai_tree(telemetry, "POST /agent/invoke")
 
 
-def test_fastapi_stream_nests_too(openai_server: FakeOpenAIServer, telemetry: Telemetry) -> None:
+def test_fastapi_stream_nests_too(
+    fake_openai_server: FakeOpenAIServer, telemetry: Telemetry
+) -> None:
     """A streamed run is driven by the response body, after the route returned."""
     from fastapi import FastAPI
     from fastapi.testclient import TestClient
@@ -149,9 +153,9 @@ def test_fastapi_stream_nests_too(openai_server: FakeOpenAIServer, telemetry: Te
 
     from selectools_fastapi import AgentRouter
 
-    script(openai_server)
+    script(fake_openai_server)
     app = FastAPI()
-    app.include_router(AgentRouter(make_agent(openai_server, telemetry)), prefix="/agent")
+    app.include_router(AgentRouter(make_agent(fake_openai_server, telemetry)), prefix="/agent")
     FastAPIInstrumentor.instrument_app(app, tracer_provider=telemetry.tracer_provider)
     try:
         answer = TestClient(app).post("/agent/stream", json={"input": "Weather in Kyiv?"})
