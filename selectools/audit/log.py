@@ -25,6 +25,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 from ..bridge import run_in_thread
+from ..events import ApprovalDecided, ApprovalRequested
 from ..policies.base import ToolPolicy
 from ..results import ToolCallRecord
 from ..tools.calling import ToolInvocation
@@ -131,7 +132,7 @@ class AuditLog(ToolPolicy):
 
     # -- observer face: approvals -----------------------------------------------------
 
-    def on_approval_requested(self, event: Any) -> Awaitable[None] | None:
+    def on_approval_requested(self, event: ApprovalRequested) -> Awaitable[None] | None:
         """One `awaiting_approval` record per pending call of a paused run."""
         writes = [
             self.write(
@@ -151,7 +152,7 @@ class AuditLog(ToolPolicy):
         pending = [w for w in writes if w is not None]
         return _all(pending) if pending else None
 
-    def on_approval_decided(self, event: Any) -> Awaitable[None] | None:
+    def on_approval_decided(self, event: ApprovalDecided) -> Awaitable[None] | None:
         """An `approved` or `rejected` record, with the deciding identity and the reason."""
         return self.write(
             AuditRecord(

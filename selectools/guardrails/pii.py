@@ -20,6 +20,7 @@ __all__ = ["RedactPII", "iban_valid", "luhn_valid"]
 
 KINDS = ("iban", "card", "email", "phone")
 
+_DIGIT = re.compile(r"\d")
 _EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
 # 13 to 19 digits, single spaces or hyphens between groups allowed.
 _CARD = re.compile(r"(?<![\d-])\d(?:[ -]?\d){12,18}(?![\d-])")
@@ -100,7 +101,11 @@ class RedactPII:
         return redacted if redacted != text else None
 
     def redact(self, text: str) -> str:
+        if _DIGIT.search(text) is None and "@" not in text:
+            return text  # nothing any kind could match: the common case, kept cheap
         for kind in self.kinds:
+            if kind == "email" and "@" not in text:
+                continue
             pattern, valid = _FINDERS[kind]
             mark = self.placeholder.format(kind=kind)
             text = pattern.sub(lambda m, v=valid, r=mark: r if v(m.group()) else m.group(), text)  # type: ignore[misc]

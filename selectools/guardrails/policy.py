@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import threading
 from collections.abc import AsyncIterator, Iterable, Iterator
 from typing import Any, Literal
 
@@ -44,6 +45,8 @@ from .base import Guardrail, Stage, apply
 from .segments import Segmenter
 
 __all__ = ["GuardedProvider", "Guardrails", "check_input"]
+
+_REMEMBERED_INPUTS = 1024
 
 
 class Guardrails(ToolPolicy):
@@ -71,6 +74,8 @@ class Guardrails(ToolPolicy):
         self.guardrails = tuple(guardrails)
         self.tool_refusal = tool_refusal
         self.max_segment = max_segment
+        self._inputs: dict[str, str] = {}
+        self._lock = threading.Lock()
         Segmenter(max_segment)  # validate now, not at the first stream
 
     def __repr__(self) -> str:
@@ -81,7 +86,19 @@ class Guardrails(ToolPolicy):
 
     def check(self, text: str, stage: Stage) -> str:
         """`text` after every guardrail for `stage`; raises `GuardrailRefused` on a refusal."""
-        return apply(self.guardrails, text, stage)
+        if stage != "input":
+            return apply(self.guardrails, text, stage)
+        # User messages come back on every model call of a run and every later turn of
+        # its session: remember what passed (checks are pure functions of the text).
+        known = self._inputs.get(text)
+        if known is not None:
+            return known
+        checked = apply(self.guardrails, text, stage)
+        with self._lock:
+            if len(self._inputs) >= _REMEMBERED_INPUTS:
+                self._inputs.pop(next(iter(self._inputs)))
+            self._inputs[text] = checked
+        return checked
 
     # -- provider face --------------------------------------------------------------
 

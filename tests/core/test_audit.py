@@ -7,7 +7,6 @@ import json
 import logging
 import threading
 from collections.abc import Iterator
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -21,9 +20,11 @@ from selectools.audit import (
     MemoryAuditSink,
     SQLAuditSink,
 )
+from selectools.events import ApprovalDecided, ApprovalRequested
 from selectools.guardrails import DenyPatterns, Guardrails
 from selectools.policies import ToolPolicy
 from selectools.providers.scripted import ScriptedProvider, call
+from selectools.results import PendingCall
 
 
 @tool
@@ -165,36 +166,25 @@ def test_records_stay_when_the_run_fails_after_the_call() -> None:
     assert [r.tool for r in sink.records] == ["explode"]
 
 
-def _decision(approved: bool, reason: str | None = None) -> Any:
-    return SimpleNamespace(
-        run_id="r1",
-        session_id="s1",
-        identity="ada",
-        call_id="c1",
-        tool="create_user",
-        arguments={"name": "x", "password": "secret"},
-        approved=approved,
-        reason=reason,
-    )
+def _decision(approved: bool, reason: str | None = None) -> ApprovalDecided:
+    arguments = {"name": "x", "password": "secret"}
+    return ApprovalDecided("r1", "s1", "ada", "c1", "create_user", arguments, approved, reason)
 
 
 def test_approval_events_reach_an_audit_log_passed_as_a_policy() -> None:
     sink = MemoryAuditSink()
     agent = _agent(["hi"], sink, redact=["password"])
-    pending = SimpleNamespace(
-        run_id="r1",
-        session_id="s1",
-        identity="ada",
-        calls=[SimpleNamespace(id="c1", tool="create_user", arguments={"password": "p"})],
+    pending = ApprovalRequested(
+        "r1", "s1", "ada", "a1", (PendingCall("c1", "create_user", {"password": "p"}),)
     )
     agent.observers.emit("on_approval_requested", pending)
     agent.observers.emit("on_approval_decided", _decision(True))
     agent.observers.emit("on_approval_decided", _decision(False, "not today"))
-    rows = [(r.outcome, r.reason, r.arguments.get("password")) for r in sink.records]
+    rows = [(r.outcome, r.reason, r.identity, r.arguments.get("password")) for r in sink.records]
     assert rows == [
-        ("awaiting_approval", None, "[redacted]"),
-        ("approved", None, "[redacted]"),
-        ("rejected", "not today", "[redacted]"),
+        ("awaiting_approval", None, "ada", "[redacted]"),
+        ("approved", None, "ada", "[redacted]"),
+        ("rejected", "not today", "ada", "[redacted]"),
     ]
 
 
