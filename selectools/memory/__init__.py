@@ -4,12 +4,39 @@
 - `conversation.py`: `ConversationMemory`, one session's history over a
   `SessionStore`, windowed by messages or tokens for each run
 - `summary.py`: `Summarizer`, the running summary of what the window dropped
+- `facts.py`: long-term facts per identity (memory, SQL, Redis, Chroma stores)
+- `longterm.py`: `memory_tools()` (remember/recall/forget) and `RecallMemories`
 """
 
 from __future__ import annotations
 
 from .conversation import ConversationMemory, Selection, Summarized
+from .facts import (
+    ChromaFactStore,
+    Fact,
+    FactStore,
+    InMemoryFactStore,
+    RedisFactStore,
+    SQLAlchemyFactStore,
+    facts_for,
+)
+from .longterm import RecallMemories, memory_tools
 from .summary import Summarizer
 from .window import approx_tokens
 
-__all__ = ["ConversationMemory", "Selection", "Summarized", "Summarizer", "approx_tokens"]
+__all__ = [
+    "ChromaFactStore",
+    "ConversationMemory",
+    "Fact",
+    "FactStore",
+    "InMemoryFactStore",
+    "RecallMemories",
+    "RedisFactStore",
+    "SQLAlchemyFactStore",
+    "Selection",
+    "Summarized",
+    "Summarizer",
+    "approx_tokens",
+    "facts_for",
+    "memory_tools",
+]
