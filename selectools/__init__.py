@@ -49,6 +49,7 @@ from .messages import Message, RunInput, ToolCall
 from .observers import Observer
 from .policies import ProviderWrapper, ToolPolicy
 from .providers import (
+    AnthropicProvider,
     ModelRequest,
     ModelResponse,
     OpenAIProvider,
@@ -94,6 +95,7 @@ __all__ = [
     "Agent",
     "AgentConfig",
     "AgentResult",
+    "AnthropicProvider",
     "CircuitOpenError",
     "ContentPart",
     "ContextLengthError",

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from tests.fakes.anthropic_server import FakeAnthropicServer
 from tests.fakes.openai_server import FakeOpenAIServer
 
 POSTGRES_URL = os.environ.get(
@@ -28,6 +29,13 @@ def _port_open(host: str, port: int) -> bool:
 @pytest.fixture
 def openai_server() -> Iterator[FakeOpenAIServer]:
     server = FakeOpenAIServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def anthropic_server() -> Iterator[FakeAnthropicServer]:
+    server = FakeAnthropicServer().start()
     yield server
     server.stop()
 

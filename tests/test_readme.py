@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.fakes.anthropic_server import AnthropicReply, FakeAnthropicServer
 from tests.fakes.openai_server import FakeOpenAIServer, FakeReply
 
 ROOT = Path(__file__).parents[1]
@@ -440,3 +441,22 @@ def test_audit_example_runs(tmp_path: Path) -> None:
 def test_pytest_plugin_example(tmp_path: Path) -> None:
     out = run_tools_block("### The pytest plugin", tmp_path).splitlines()
     assert out == ["shipped", "{200: 30} True"]
+
+
+def test_anthropic_example(anthropic_server: FakeAnthropicServer) -> None:
+    anthropic_server.add(
+        AnthropicReply(tool_uses=[("get_order", {"order_id": 1001})]),
+        AnthropicReply(text="Order 1001 has shipped.", input_tokens=40, output_tokens=7),
+    )
+    env = {"ANTHROPIC_BASE_URL": anthropic_server.base_url, "ANTHROPIC_API_KEY": "sk-ant-test"}
+    assert run_block("### Anthropic (Claude)", env) == "Order 1001 has shipped. 77\n"
+    tool_result = anthropic_server.requests[1]["messages"][-1]["content"][0]
+    assert tool_result["content"] == '{"order_id": 1001, "status": "shipped"}'
+
+
+def test_gemini_example(openai_server: FakeOpenAIServer) -> None:
+    openai_server.add(FakeReply(text="Hi!"))
+    env = {"GEMINI_BASE_URL": openai_server.base_url, "GEMINI_API_KEY": "gm-test"}
+    assert run_block("### Gemini", env) == "Hi!\n"
+    assert openai_server.requests[0]["model"] == "gemini-2.5-flash"
+    assert openai_server.requests[0]["_authorization"] == "Bearer gm-test"

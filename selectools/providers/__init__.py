@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from .anthropic import AnthropicProvider
 from .base import ModelRequest, ModelResponse, Provider, TextChunk
 from .fallback import FallbackProvider
 from .openai import OpenAIProvider
@@ -13,6 +14,7 @@ if TYPE_CHECKING:
     from .recording import CassetteMismatchError, RecordingProvider, ReplayProvider
 
 __all__ = [
+    "AnthropicProvider",
     "CassetteMismatchError",
     "FallbackProvider",
     "ModelRequest",

@@ -14,6 +14,7 @@ import pytest
 
 from selectools import Agent, OpenAIProvider
 from tests.contract import apps
+from tests.fakes.anthropic_server import AnthropicReply, FakeAnthropicServer
 from tests.fakes.openai_server import FakeOpenAIServer, FakeReply
 from tests.fakes.servers import UvicornThread
 
@@ -121,3 +122,34 @@ def test_parts_nobody_can_carry_are_a_422_not_a_silent_drop(
             response = httpx.post(f"{url}/agent/invoke", json=invoke, headers=AUTH)
             assert response.status_code == 422, (part, response.text)
     assert openai_server.count == 0
+
+
+def test_openai_client_image_reaches_an_anthropic_upstream_as_an_image_block(
+    serve: Serve, anthropic_server: FakeAnthropicServer
+) -> None:
+    from selectools import AnthropicProvider
+
+    anthropic_server.add(AnthropicReply(text="a red square"))
+    claude = AnthropicProvider(api_key="sk-ant-test", base_url=anthropic_server.base_url)
+    with serve(Agent(provider=claude)) as url:
+        client = openai.OpenAI(base_url=f"{url}/agent/v1", api_key="token-ada", max_retries=0)
+        content = [
+            {"type": "text", "text": "What is this?"},
+            {"type": "image_url", "image_url": {"url": DATA_URL}},
+        ]
+        answer = client.chat.completions.create(
+            model="selectools-agent", messages=[{"role": "user", "content": content}]
+        )
+    assert answer.choices[0].message.content == "a red square"
+    blocks = anthropic_server.requests[0]["messages"][0]["content"]
+    assert blocks == [
+        {"type": "text", "text": "What is this?"},
+        {
+            "type": "image",
+            "source": {
+                "type": "base64",
+                "media_type": "image/png",
+                "data": base64.b64encode(PNG).decode(),
+            },
+        },
+    ]
