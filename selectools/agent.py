@@ -190,6 +190,20 @@ class Agent:
         batch = self.abatch(inputs, concurrency=concurrency, progress=progress, **options)
         return run_coroutine_sync(batch)
 
+    def debug(
+        self,
+        input: RunInput,
+        *,
+        handler: Callable[[Any], Any] | None = None,
+        dry_run: bool = False,
+        **options: Any,
+    ) -> AgentResult:
+        """Run once, pausing before each model and tool call (see `selectools.debug`);
+        without `handler`, a terminal prompt decides. `dry_run=True` runs no tool."""
+        from .debug import debug_run
+
+        return debug_run(self, input, handler=handler, dry_run=dry_run, **options)[0]
+
     def _run(
         self,
         input: RunInput,

@@ -460,3 +460,15 @@ def test_gemini_example(openai_server: FakeOpenAIServer) -> None:
     assert run_block("### Gemini", env) == "Hi!\n"
     assert openai_server.requests[0]["model"] == "gemini-2.5-flash"
     assert openai_server.requests[0]["_authorization"] == "Bearer gm-test"
+
+
+def test_debugging_example(tmp_path: Path) -> None:
+    out = run_tools_block("### Step-through debugging", tmp_path).splitlines()
+    assert [line.split(":", 2)[1].strip() for line in out[:5]] == [
+        "model call 1",
+        "tool call 1",
+        "model call 2",
+        "tool call 2",
+        "model call 3",
+    ]
+    assert out[5] == "['sent to team@example.com', 'not sent: debugging']"
