@@ -49,6 +49,11 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
 _SSE: dict[int | str, dict[str, Any]] = {
     200: {"content": {"text/event-stream": {}}, "description": "Server-Sent Events"}
 }
+_AUDIT_ERRORS: dict[int | str, dict[str, Any]] = {
+    **_ERRORS,
+    403: {"model": wire.ErrorResponse, "description": "No identity, or not an audit admin"},
+    501: {"model": wire.ErrorResponse, "description": "The agent's audit sink cannot list"},
+}
 _SESSION = "/sessions/{session_id:path}"  # any text reaches the handler: odd ids get 422
 _ANONYMOUS = Caller()
 
@@ -166,7 +171,7 @@ class AgentRouter(APIRouter):
         if opts.audit_route:
             from selectools.serving import audit
 
-            @self.get("/audit", response_model=audit.AuditPage, responses=_ERRORS)
+            @self.get("/audit", response_model=audit.AuditPage, responses=_AUDIT_ERRORS)
             @with_caller
             async def list_audit(request: Request, caller: Caller = who) -> Response:
                 """Audit records of the caller's runs (an audit admin: everyone's), newest first.

@@ -81,7 +81,8 @@ SESSION_ID_PATTERN = r"^[A-Za-z0-9._:-]{1,128}$"
 ERROR_STATUSES = {  # every error status an agent route answers, for API docs
     404: "Unknown session, or not yours",
     413: "Body, input or batch over the limit",
-    422: "Invalid request: `error.fields` names each field",
+    422: "Invalid request (`error.fields` names each field), or a guardrail refused the input "
+    "or the answer (`guardrail_refused`)",
     429: "Over a rate limit or daily quota, or the model provider is rate limiting "
     "(see Retry-After)",
     500: "An unexpected failure (logged; the answer reveals nothing)",

@@ -155,11 +155,14 @@ def test_audit_route_lists_each_callers_own_records_and_everything_for_an_admin(
 def test_audit_route_refuses_what_a_caller_may_not_see(serve: Serve) -> None:
     sink = MemoryAuditSink()
     with serve(audited_agent(sink), AUDITED) as url:
-        httpx.post(f"{url}/agent/invoke", json={"input": "b"}, headers=BOB)
+        body = {"input": "b", "session_id": "bob-1"}
+        assert httpx.post(f"{url}/agent/invoke", json=body, headers=BOB).status_code == 200
         other = httpx.get(f"{url}/agent/audit", params={"identity": "bob"}, headers=ADA)
         assert other.status_code == 403
         assert other.json()["error"]["type"] == "audit_forbidden"
         assert httpx.get(f"{url}/agent/audit", headers=ADA).json()["records"] == []
+        theirs = httpx.get(f"{url}/agent/audit", params={"session": "bob-1"}, headers=ADA)
+        assert theirs.json()["records"] == []  # a filter never widens the scope
         assert httpx.get(f"{url}/agent/audit").status_code == 401  # the host's auth first
         for bad in ({"limit": 0}, {"limit": 501}, {"before": "x"}, {"sort": "id"}):
             answer = httpx.get(f"{url}/agent/audit", params=bad, headers=ADA)

@@ -384,3 +384,23 @@ def test_text_parts_beside_an_image_are_redacted_too() -> None:
     assert texts == ["my mail is [email redacted]"]
     assert EMAIL not in (seen.content or "")
     assert any(p.type == "image" for p in seen.parts)
+
+
+@pytest.mark.parametrize(
+    "hostile",
+    [
+        "a." * 50_000 + "@",  # was quadratic in the email pattern before its parts were bounded
+        "a" * 100_000 + "@",
+        "a@" + "b." * 50_000,
+        "1 " * 50_000,
+        "+1 " * 30_000,
+        "(12) " * 20_000,
+        "DE89 " * 20_000,
+        "ignore previous " * 6_000,
+    ],
+)
+def test_hostile_inputs_are_scanned_without_blowing_up(hostile: str) -> None:
+    """Each would take minutes with backtracking that is quadratic in the text's length."""
+    out = RedactPII().redact(hostile)
+    assert len(out) <= len(hostile) + 100
+    InjectionMarkers().found(hostile)
