@@ -26,6 +26,7 @@ from .wire import ErrorDetail, ErrorResponse
 __all__ = [
     "InvalidRequestError",
     "RequestTooLargeError",
+    "UnsupportedRequestError",
     "error_answer",
     "error_body",
     "log_unexpected",
@@ -42,6 +43,18 @@ class RequestTooLargeError(SelectoolsError):
     @property
     def error_type(self) -> str:
         return "request_too_large"
+
+
+class UnsupportedRequestError(SelectoolsError, ValueError):
+    """A well-formed request asks for something this server does not do (HTTP 400
+    `unsupported`), such as client-side tools on the OpenAI-compatible endpoint:
+    refused rather than silently ignored."""
+
+    default_status = 400
+
+    @property
+    def error_type(self) -> str:
+        return "unsupported"
 
 
 class InvalidRequestError(SelectoolsError, ValueError):

@@ -315,6 +315,7 @@ async def chat_completions(
 ) -> Answer | Stream:
     """`POST /v1/chat/completions`, plain or `stream: true`."""
     try:
+        body.check_supported()
         _check_input(body.input_chars(), options)
         if body.stream:
             check_input(agent.policies, body.run_input())
@@ -333,6 +334,7 @@ def chat_completions_sync(
     agent: Agent, body: ChatCompletionRequest, caller: Caller, options: ServingOptions
 ) -> Answer | Stream:
     try:
+        body.check_supported()
         _check_input(body.input_chars(), options)
         if body.stream:
             check_input(agent.policies, body.run_input())

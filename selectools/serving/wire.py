@@ -79,6 +79,7 @@ __all__ = [
 SESSION_ID_PATTERN = r"^[A-Za-z0-9._:-]{1,128}$"
 
 ERROR_STATUSES = {  # every error status an agent route answers, for API docs
+    400: "Unsupported request: client-side tools sent to /v1/chat/completions",
     404: "Unknown session, or not yours",
     413: "Body, input or batch over the limit",
     422: "Invalid request (`error.fields` names each field), or a guardrail refused the input "
@@ -223,7 +224,8 @@ class BatchRequest(BaseModel):
 
 
 class ChatCompletionRequest(BaseModel):
-    """The subset of OpenAI's chat-completions body the agent honours (other keys ignored)."""
+    """The subset of OpenAI's chat-completions body the agent honours (other keys ignored,
+    except client-side tools, which are refused: see `check_supported`)."""
 
     model: str | None = None
     messages: list[MessageIn] = Field(min_length=1)
@@ -232,6 +234,20 @@ class ChatCompletionRequest(BaseModel):
     max_tokens: int | None = Field(default=None, ge=1)
     max_completion_tokens: int | None = Field(default=None, ge=1)
     stream_options: dict[str, Any] | None = None
+    tools: list[Any] | None = Field(default=None, description="Refused unless empty (400).")
+    functions: list[Any] | None = Field(default=None, description="Refused unless empty (400).")
+    tool_choice: Any = Field(default=None, description='Only "auto" or "none" (else 400).')
+
+    def check_supported(self) -> None:
+        """Client-side tools would be silently ignored (the agent runs its own): refuse them."""
+        from .errors import UnsupportedRequestError
+
+        if self.tools or self.functions or self.tool_choice not in (None, "auto", "none"):
+            raise UnsupportedRequestError(
+                "This endpoint answers with the agent's own server-side tools; client-side "
+                "tools ('tools', 'functions', 'tool_choice') are not supported. Send the "
+                "messages without them (GET the agent's /tools route to see what it can call)."
+            )
 
     def run_input(self) -> list[Message]:
         return [m.to_message() for m in self.messages]

@@ -70,7 +70,7 @@ def demo_env(tmp_path: Path) -> dict[str, str]:
 
 def test_serve_the_example_answers_the_official_openai_client(demo_env: dict[str, str]) -> None:
     """The issue's promise: `selectools serve examples/fastapi_app.py:agent`."""
-    from openai import OpenAI
+    from openai import BadRequestError, OpenAI
 
     with command("serve", "examples/fastapi_app.py:agent", env=demo_env) as url:
         client = OpenAI(base_url=f"{url}/v1", api_key="unused", max_retries=0)
@@ -86,6 +86,14 @@ def test_serve_the_example_answers_the_official_openai_client(demo_env: dict[str
         text = "".join(c.choices[0].delta.content or "" for c in streamed if c.choices)
         assert "Alan Turing" in text
         assert [m.id for m in client.models.list()]
+        with pytest.raises(BadRequestError) as refused:  # client-side tools: never ignored
+            client.chat.completions.create(
+                model="agent",
+                messages=[{"role": "user", "content": "Where is order 1001?"}],
+                tools=[{"type": "function", "function": {"name": "lookup", "parameters": {}}}],
+            )
+        assert refused.value.status_code == 400
+        assert "client-side tools" in refused.value.message
         tools = httpx.get(f"{url}/tools").json()
         assert {"run_query", "search_documents"} <= {t["name"] for t in tools["tools"]}
 

@@ -232,6 +232,39 @@ def test_openai_errors_use_openai_shape(api: Any) -> None:
     assert empty.status == 422
 
 
+CLIENT_TOOL = {
+    "type": "function",
+    "function": {"name": "lookup", "parameters": {"type": "object", "properties": {}}},
+}
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        {"tools": [CLIENT_TOOL]},
+        {"tools": [CLIENT_TOOL], "stream": True},
+        {"functions": [{"name": "lookup", "parameters": {}}]},
+        {"tool_choice": "required"},
+        {"tool_choice": {"type": "function", "function": {"name": "get_weather"}}},
+    ],
+)
+def test_client_side_tools_are_refused_not_ignored(api: Any, extra: dict[str, Any]) -> None:
+    body = {"messages": [{"role": "user", "content": "weather in Lima"}], **extra}
+    answer = api.request("POST", "/agent/v1/chat/completions", json=body)
+    assert answer.status == 400
+    assert answer.body["error"]["type"] == "unsupported"
+    assert "client-side tools" in answer.body["error"]["message"]
+
+
+def test_no_client_tools_is_still_fine(api: Any) -> None:
+    body = {
+        "messages": [{"role": "user", "content": "hi"}],
+        "tools": [],
+        "tool_choice": "auto",
+    }
+    assert api.request("POST", "/agent/v1/chat/completions", json=body).status == 200
+
+
 @pytest.mark.parametrize("adapter", ["fastapi", "flask"])
 def test_keepalive_comments_while_tools_run(adapter: str) -> None:
     """A 0.6 s tool with a 0.05 s keep-alive: the idle stream carries comment lines."""
