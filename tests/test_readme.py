@@ -472,3 +472,11 @@ def test_debugging_example(tmp_path: Path) -> None:
         "model call 3",
     ]
     assert out[5] == "['sent to team@example.com', 'not sent: debugging']"
+
+
+def test_celery_jobs_example_runs() -> None:
+    out = run_block("### Jobs on Celery", {})
+    assert out == (
+        "Jobs(store=RedisJobStore(namespace='selectools:jobs'), "
+        "executor=CeleryExecutor(queue='selectools-jobs'))\n"
+    )
