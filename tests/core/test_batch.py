@@ -200,7 +200,7 @@ async def test_failed_items_run_again_on_resume(tmp_path: Path) -> None:
 
 def test_progress_true_without_tqdm_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "tqdm", None)
-    with pytest.raises(ImportError, match=r"selectools\[batch\]"):
+    with pytest.raises(ImportError, match=r"\.\[batch\]"):
         Agent(provider=Counting()).batch(["a"], progress=True)
 
 
