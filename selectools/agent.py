@@ -69,7 +69,9 @@ class Agent:
         self.system_prompt = system_prompt
         self.config = config or AgentConfig()
         self.memory = memory or ConversationMemory()
-        self.observers = ObserverHub((*observers, *run_hooks(self.policies)))
+        watchers = tuple(observers)  # a policy also listed as an observer is called once
+        extra = [p for p in run_hooks(self.policies) if not any(p is w for w in watchers)]
+        self.observers = ObserverHub((*watchers, *extra))
         self.name = name
         self.totals = UsageTotals()
 

@@ -288,3 +288,11 @@ def test_sql_sink_validates_its_table_name_and_prints_ddl(tmp_path: Any) -> None
     sink = SQLAuditSink(f"sqlite:///{tmp_path / 'y.db'}", create_tables=False)
     assert "CREATE TABLE selectools_audit" in sink.ddl()
     sink.close()
+
+
+def test_an_audit_log_listed_as_policy_and_observer_records_once() -> None:
+    sink = MemoryAuditSink()
+    audit = AuditLog(sink)
+    agent = Agent([], ScriptedProvider(["hi"]), policies=[audit], observers=[audit])
+    agent.observers.emit("on_approval_decided", _decision(True))
+    assert [r.outcome for r in sink.records] == ["approved"]
