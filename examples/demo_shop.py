@@ -128,3 +128,18 @@ def build_agent() -> Agent:
         ),
         memory=ConversationMemory(store, max_messages=40),
     )
+
+
+def welcome(url: str, *, docs: bool = False) -> str:
+    """What the demo prints when it starts: where it runs, the key, the playground link."""
+    key = api_key()
+    real = os.environ.get("OPENAI_API_KEY") or os.environ.get("OPENAI_BASE_URL")
+    model = "a real model" if real else "the offline model"
+    lines = [
+        f"Acme Shop demo on {url} ({model})",
+        f"  API key:    {key}   (send 'X-API-Key: {key}' or 'Authorization: Bearer {key}')",
+        f"  Playground: {url}/agent/playground?key={key}",
+    ]
+    if docs:
+        lines.append(f"  API docs:   {url}/docs")
+    return "\n".join(lines)

@@ -1,6 +1,6 @@
 """An existing FastAPI app (its own routes, its own API-key check) with an agent at /agent.
 
-Run: python examples/fastapi_app.py   (or: uvicorn examples.fastapi_app:app)
+Run: python examples/fastapi_app.py   (prints the URL, the key and the playground link)
 Try: curl -H "Authorization: Bearer demo-key" -d '{"input": "Where is order 1001?"}' \
           -H "Content-Type: application/json" http://127.0.0.1:8000/agent/invoke
 """
@@ -13,30 +13,32 @@ import sys
 from http import HTTPStatus
 from pathlib import Path
 
-from fastapi import Depends, FastAPI, Header, HTTPException, Request
+from fastapi import Depends, FastAPI, Header, HTTPException, Query, Request
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 sys.path.insert(0, str(Path(__file__).parent))
-from demo_shop import api_key, build_agent, get_order
+from demo_shop import api_key, build_agent, get_order, welcome
 
-from selectools.serving import error_body
-from selectools_fastapi import AgentRouter
+from selectools.serving import ServingOptions, error_body
+from selectools_fastapi import AgentRouter, offline_docs
 
 
 def require_api_key(
     authorization: str | None = Header(default=None),
     x_api_key: str | None = Header(default=None),
+    key: str | None = Query(default=None, include_in_schema=False),
 ) -> str:
-    """The host app's own auth: Bearer (what OpenAI clients send) or X-API-Key."""
-    sent = x_api_key or (authorization or "").removeprefix("Bearer ").strip()
+    """The host app's own auth: Bearer (what OpenAI clients send), X-API-Key, or
+    `?key=` (so a browser can open the playground link the demo prints)."""
+    sent = x_api_key or (authorization or "").removeprefix("Bearer ").strip() or key or ""
     if not hmac.compare_digest(sent.encode(), api_key().encode()):
         raise HTTPException(401, "Send your key as 'Authorization: Bearer <key>' or 'X-API-Key'.")
     return "demo-user"
 
 
 agent = build_agent()  # also what `selectools serve examples/fastapi_app.py:agent` serves
-app = FastAPI(title="Acme Shop")
+app = offline_docs(FastAPI(title="Acme Shop"))  # /docs and /redoc work without internet
 
 
 @app.exception_handler(StarletteHTTPException)
@@ -61,7 +63,7 @@ def read_order(order_id: int) -> dict[str, object]:
 
 
 app.include_router(
-    AgentRouter(agent, identity=require_api_key),
+    AgentRouter(agent, identity=require_api_key, options=ServingOptions(playground=True)),
     prefix="/agent",
     dependencies=[Depends(require_api_key)],
 )
@@ -69,4 +71,6 @@ app.include_router(
 if __name__ == "__main__":
     import uvicorn
 
-    uvicorn.run(app, host="127.0.0.1", port=int(os.environ.get("PORT", "8000")))
+    port = int(os.environ.get("PORT", "8000"))
+    print(welcome(f"http://127.0.0.1:{port}", docs=True), flush=True)
+    uvicorn.run(app, host="127.0.0.1", port=port)

@@ -8,6 +8,7 @@ require("fastapi", extra="fastapi", feature="selectools_fastapi")
 
 from selectools.serving import ServingOptions  # noqa: E402
 
+from .docs import offline_docs  # noqa: E402
 from .router import AgentRouter  # noqa: E402
 
-__all__ = ["AgentRouter", "ServingOptions"]
+__all__ = ["AgentRouter", "ServingOptions", "offline_docs"]

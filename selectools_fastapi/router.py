@@ -27,11 +27,15 @@ from selectools.serving import (
     BodyBudget,
     Caller,
     InvalidRequestError,
+    Page,
     ServingOptions,
     Stream,
     handlers,
+    listing,
+    pages,
     read_async,
     wire,
+    wire_pages,
 )
 
 from .jobs import add_job_routes
@@ -131,6 +135,16 @@ class AgentRouter(APIRouter):
             """The tools' names, descriptions and JSON Schemas."""
             return _send(handlers.tools(await get_agent(request)))
 
+        @self.get("/sessions", response_model=wire_pages.SessionListResponse, responses=_ERRORS)
+        @with_caller
+        async def list_sessions(request: Request, caller: Caller = who) -> Response:
+            """The caller's own sessions, most recent first (none for anonymous callers)."""
+            return _send(await listing.list_sessions(await get_agent(request), caller))
+
+        for name in pages.PAGES:
+            if getattr(opts, name):
+                self.add_api_route(f"/{name}", _page_endpoint(name), include_in_schema=False)
+
         @self.get(_SESSION, response_model=wire.SessionResponse, responses=_ERRORS)
         @with_caller
         async def read_session(
@@ -223,7 +237,16 @@ class _MountedMCP(Response):
         await self.app({**scope, "state": state}, replay, send)
 
 
-def _send(answer: Answer | Stream) -> Response:
+def _page_endpoint(name: pages.PageName) -> Callable[[], Awaitable[Response]]:
+    async def endpoint() -> Response:
+        return _send(pages.page(name))
+
+    return endpoint
+
+
+def _send(answer: Answer | Stream | Page) -> Response:
+    if isinstance(answer, Page):
+        return Response(answer.body, 200, answer.headers, answer.media_type)
     if isinstance(answer, Stream):
         return StreamingResponse(
             answer.frames, media_type=answer.media_type, headers=dict(answer.headers)

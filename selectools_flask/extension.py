@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeAlias, TypeVar
 
-from flask import Blueprint, Flask, Response, current_app, request, stream_with_context
+from flask import Blueprint, Flask, Response, abort, current_app, request, stream_with_context
 from pydantic import BaseModel
 
 from selectools import Agent, SelectoolsError
@@ -22,9 +22,12 @@ from selectools.serving import (
     Answer,
     BodyBudget,
     Caller,
+    Page,
     ServingOptions,
     Stream,
     handlers,
+    listing,
+    pages,
     parse,
     read_sync,
     wire,
@@ -54,6 +57,8 @@ _CONFIG_FIELDS = {
     "SELECTOOLS_FALLBACK_ANSWER": "fallback_answer",
     "SELECTOOLS_AUDIT_ROUTE": "audit_route",
     "SELECTOOLS_AUDIT_ADMIN": "audit_admin",
+    "SELECTOOLS_PLAYGROUND": "playground",
+    "SELECTOOLS_BUILDER": "builder",
 }
 
 
@@ -169,7 +174,9 @@ def _body(model: type[Model]) -> Model:
     return parse(model, read_sync(request.stream.read, budget))
 
 
-def _send(answer: Answer | Stream) -> Response:
+def _send(answer: Answer | Stream | Page) -> Response:
+    if isinstance(answer, Page):
+        return Response(answer.body, 200, answer.headers, content_type=answer.media_type)
     if isinstance(answer, Stream):
         frames = stream_with_context(sync_iterate(answer.frames))
         return Response(frames, mimetype=answer.media_type, headers=dict(answer.headers))
@@ -231,6 +238,15 @@ def _add_audit(bp: Blueprint) -> None:
         return _send(audit.list_audit_sync(_agent(), params, _caller(), _state().options))
 
 
+def _page_view(name: pages.PageName) -> ViewFunc:
+    def view() -> Response:
+        if not getattr(_state().options, name):
+            abort(404)
+        return _send(pages.page(name))
+
+    return view
+
+
 def _blueprint() -> Blueprint:
     """A fresh blueprint per app, so several apps in one process stay independent."""
     bp = Blueprint("selectools", __name__)
@@ -257,6 +273,14 @@ def _blueprint() -> Blueprint:
     @_answers_our_errors
     def tools() -> Response:
         return _send(handlers.tools(_agent()))
+
+    @bp.get("/sessions")
+    @_answers_our_errors
+    def list_sessions() -> Response:
+        return _send(listing.list_sessions_sync(_agent(), _caller()))
+
+    for name in pages.PAGES:
+        bp.add_url_rule(f"/{name}", f"page_{name}", _page_view(name))
 
     @bp.get("/sessions/<path:session_id>")
     @_answers_our_errors

@@ -335,6 +335,16 @@ def test_spec_example(openai_server: FakeOpenAIServer, tmp_path: Path) -> None:
     assert openai_server.requests[0]["model"] == "gpt-4o-mini"
 
 
+def test_offline_docs_example() -> None:
+    assert run_block("### Offline API docs", {}) == "True False\n"
+
+
+def test_playground_example() -> None:
+    assert run_block("### Playground", {}) == "200 text/html; charset=utf-8 True\n"
+    for image in re.findall(r"!\[[^\]]*\]\((docs/screenshots/[^)]+)\)", README):
+        assert (Path(__file__).parents[1] / image).is_file(), image
+
+
 def test_batch_example_runs() -> None:
     assert run_block("### Agent.batch", {}) == "Summary: ticket 0 100 0\n100\n"
 

@@ -12,6 +12,8 @@
   `quota_tokens`, `quota_usd`), in this process or in Redis for every worker.
 - `degrade`: the configured `fallback_answer` when the model providers are down.
 - `audit`: `GET {prefix}/audit` (off unless `ServingOptions.audit_route`), owner-scoped.
+- `pages`: the playground and builder pages (HTML, CSS, JS in `static/`, defined
+  once) with a strict Content-Security-Policy; `listing`: `GET /sessions`.
 
 An adapter does only what its framework needs: resolve the agent and the
 `Caller` from the host app, read the body with `BodyBudget` and `parse` it,
@@ -31,7 +33,7 @@ route against both.
 
 from __future__ import annotations
 
-from . import handlers, sse, wire
+from . import handlers, listing, pages, sse, wire, wire_pages
 from .body import BodyBudget, parse, read_async, read_sync
 from .errors import (
     InvalidRequestError,
@@ -42,22 +44,27 @@ from .errors import (
 )
 from .handlers import Answer, Stream
 from .options import Caller, ServingOptions
+from .pages import Page
 
 __all__ = [
     "Answer",
     "BodyBudget",
     "Caller",
     "InvalidRequestError",
+    "Page",
     "RequestTooLargeError",
     "ServingOptions",
     "Stream",
     "error_answer",
     "error_body",
     "handlers",
+    "listing",
     "log_unexpected",
+    "pages",
     "parse",
     "read_async",
     "read_sync",
     "sse",
     "wire",
+    "wire_pages",
 ]

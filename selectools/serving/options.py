@@ -41,6 +41,10 @@ class ServingOptions:
         audit_admin: `(caller) -> bool`; True lets that caller list everyone's
             records (and filter by `identity`). Decide from your own auth (a
             role in the context hook's mapping, a list of ids), never a header.
+        playground: serve the chat page at `{prefix}/playground` (behind the
+            same auth as every route).
+        builder: serve the agent builder at `{prefix}/builder` (a development
+            tool: it lists the installed toolkits and runs agents you design).
     """
 
     max_body_bytes: int = 1_000_000
@@ -58,6 +62,8 @@ class ServingOptions:
     fallback_answer: str | None = None
     audit_route: bool = False
     audit_admin: Callable[[Caller], bool] | None = None
+    playground: bool = False
+    builder: bool = False
 
 
 @dataclass(frozen=True, slots=True)

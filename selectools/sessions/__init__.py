@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .base import SessionStore, StoredSession
+from .base import SessionLister, SessionStore, SessionSummary, StoredSession
 from .in_memory import InMemorySessionStore
 
 if TYPE_CHECKING:
@@ -15,7 +15,9 @@ __all__ = [
     "InMemorySessionStore",
     "RedisSessionStore",
     "SQLAlchemySessionStore",
+    "SessionLister",
     "SessionStore",
+    "SessionSummary",
     "StoredSession",
 ]
 

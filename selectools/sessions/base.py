@@ -5,12 +5,20 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol, runtime_checkable
 
 from ..errors import SessionNotFoundError
 from ..messages import Message
 
-__all__ = ["SessionStore", "StoredSession", "encode_message", "not_yours"]
+__all__ = [
+    "SessionLister",
+    "SessionStore",
+    "SessionSummary",
+    "StoredSession",
+    "encode_message",
+    "not_yours",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +41,28 @@ def encode_message(message: Message) -> str:
     if message.pinned:
         data["pinned"] = True
     return json.dumps(data, ensure_ascii=False)
+
+
+@dataclass(frozen=True, slots=True)
+class SessionSummary:
+    """One line of a caller's session list: no messages, just enough to pick one."""
+
+    id: str
+    message_count: int
+    updated_at: datetime | None = None
+
+
+@runtime_checkable
+class SessionLister(Protocol):
+    """A store that can list one owner's sessions, most recently changed first.
+
+    Optional (the playground's session list uses it): sessions without an
+    owner are never listed, since anyone could have started them.
+    """
+
+    def list_owned(self, owner: str, limit: int = 50) -> list[SessionSummary]: ...
+
+    async def alist_owned(self, owner: str, limit: int = 50) -> list[SessionSummary]: ...
 
 
 def not_yours(session_id: str) -> SessionNotFoundError:

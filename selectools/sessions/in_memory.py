@@ -6,7 +6,7 @@ import threading
 from collections.abc import Sequence
 
 from ..messages import Message
-from .base import StoredSession, not_yours
+from .base import SessionSummary, StoredSession, not_yours
 
 __all__ = ["InMemorySessionStore"]
 
@@ -59,3 +59,12 @@ class InMemorySessionStore:
 
     async def adelete(self, session_id: str) -> bool:
         return self.delete(session_id)
+
+    def list_owned(self, owner: str, limit: int = 50) -> list[SessionSummary]:
+        """`owner`'s sessions, newest first (by creation: this store keeps no clock)."""
+        with self._lock:
+            owned = [s for s in reversed(self._sessions.values()) if s.owner == owner]
+        return [SessionSummary(s.id, len(s.messages)) for s in owned[:limit]]
+
+    async def alist_owned(self, owner: str, limit: int = 50) -> list[SessionSummary]:
+        return self.list_owned(owner, limit)

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 from ..bridge import run_in_thread
 from ..extras import require
 from ..messages import Message
-from .base import StoredSession, encode_message, not_yours
+from .base import SessionSummary, StoredSession, encode_message, not_yours
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection, Engine
@@ -258,6 +258,21 @@ class SQLAlchemySessionStore:
             )
             return bool(deleted.rowcount)
 
+    def list_owned(self, owner: str, limit: int = 50) -> list[SessionSummary]:
+        """`owner`'s sessions, most recently changed first (one indexed-enough query)."""
+        import sqlalchemy as sa
+
+        s = self._sessions
+        query = (
+            sa.select(s.c.id, s.c.message_count, s.c.updated_at)
+            .where(s.c.owner == owner)
+            .order_by(s.c.updated_at.desc(), s.c.id)
+            .limit(limit)
+        )
+        with self._autocommit.connect() as conn:
+            rows = conn.execute(query).all()
+        return [SessionSummary(r.id, r.message_count, r.updated_at) for r in rows]
+
     # -- async: the same calls in the tool thread pool -----------------------------
 
     async def aload(self, session_id: str) -> StoredSession | None:
@@ -273,6 +288,9 @@ class SQLAlchemySessionStore:
 
     async def adelete(self, session_id: str) -> bool:
         return await run_in_thread(self.delete, session_id)
+
+    async def alist_owned(self, owner: str, limit: int = 50) -> list[SessionSummary]:
+        return await run_in_thread(self.list_owned, owner, limit)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
