@@ -18,7 +18,8 @@ class Usage:
 
     `requests` counts calls that reached a model; `cache_hits` counts answers a
     response cache gave instead (no tokens, no cost), `cache_misses` calls it
-    had to pass on.
+    had to pass on. `tokens_saved` estimates the input tokens prompt
+    compression (`CompressPrompt`) kept from being sent.
     """
 
     input_tokens: int = 0
@@ -27,6 +28,7 @@ class Usage:
     cost_usd: float | None = 0.0
     cache_hits: int = 0
     cache_misses: int = 0
+    tokens_saved: int = 0
 
     @property
     def total_tokens(self) -> int:
@@ -45,6 +47,7 @@ class Usage:
             cost_usd=cost,
             cache_hits=self.cache_hits + other.cache_hits,
             cache_misses=self.cache_misses + other.cache_misses,
+            tokens_saved=self.tokens_saved + other.tokens_saved,
         )
 
     def to_dict(self) -> dict[str, int | float | None]:
@@ -56,6 +59,7 @@ class Usage:
             "cost_usd": self.cost_usd,
             "cache_hits": self.cache_hits,
             "cache_misses": self.cache_misses,
+            "tokens_saved": self.tokens_saved,
         }
 
 

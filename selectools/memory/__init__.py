@@ -10,19 +10,52 @@
 
 from __future__ import annotations
 
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from .conversation import ConversationMemory, Selection, Summarized
-from .facts import (
-    ChromaFactStore,
-    Fact,
-    FactStore,
-    InMemoryFactStore,
-    RedisFactStore,
-    SQLAlchemyFactStore,
-    facts_for,
-)
-from .longterm import RecallMemories, memory_tools
 from .summary import Summarizer
 from .window import approx_tokens
+
+if TYPE_CHECKING:
+    from .facts import (
+        ChromaFactStore,
+        Fact,
+        FactStore,
+        InMemoryFactStore,
+        RedisFactStore,
+        SQLAlchemyFactStore,
+        facts_for,
+    )
+    from .longterm import RecallMemories, memory_tools
+
+# Long-term memory loads with its first use: `import selectools` stays lean.
+_LAZY = {
+    **dict.fromkeys(
+        (
+            "ChromaFactStore",
+            "Fact",
+            "FactStore",
+            "InMemoryFactStore",
+            "RedisFactStore",
+            "SQLAlchemyFactStore",
+            "facts_for",
+        ),
+        ".facts",
+    ),
+    "RecallMemories": ".longterm",
+    "memory_tools": ".longterm",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "ChromaFactStore",

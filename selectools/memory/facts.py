@@ -11,7 +11,6 @@ builds the one matching a session store, on the same database.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
@@ -204,6 +203,8 @@ class RedisFactStore(_ScanSearch):
         self.prefix = prefix
 
     def _key(self, identity: str) -> str:
+        import hashlib
+
         return self.prefix + hashlib.sha256(identity.encode()).hexdigest()[:40]
 
     def add(self, identity: str, text: str) -> Fact:

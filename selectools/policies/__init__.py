@@ -21,6 +21,7 @@ from .base import (
 if TYPE_CHECKING:
     from .breaker import CircuitBreaker, CircuitState, CircuitStateChanged
     from .cache import ResponseCache
+    from .compression import CompressPrompt
     from .logging import LogCalls
     from .quota import Quota, QuotaUse
     from .ratelimit import RateLimiter, ToolRateLimit
@@ -35,6 +36,7 @@ _LAZY = {
     "CircuitState": ".breaker",
     "CircuitStateChanged": ".breaker",
     "ResponseCache": ".cache",
+    "CompressPrompt": ".compression",
     "LogCalls": ".logging",
     "Quota": ".quota",
     "QuotaUse": ".quota",
@@ -62,6 +64,7 @@ __all__ = [
     "CircuitBreaker",
     "CircuitState",
     "CircuitStateChanged",
+    "CompressPrompt",
     "LogCalls",
     "ProviderPolicy",
     "ProviderWrapper",

@@ -290,6 +290,9 @@ class UsageOut(BaseModel):
     cost_usd: float | None
     cache_hits: int = Field(default=0, description="Model calls a response cache answered.")
     cache_misses: int = Field(default=0, description="Model calls a response cache passed on.")
+    tokens_saved: int = Field(
+        default=0, description="Input tokens prompt compression kept from being sent (estimate)."
+    )
 
 
 FALLBACK_ANSWER = "fallback_answer"  # the `provider` of a degraded answer
