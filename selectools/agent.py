@@ -21,6 +21,7 @@ from .tools.toolkit import Toolkit
 from .usage import Usage, UsageTotals
 
 if TYPE_CHECKING:
+    from .analytics import AnalyticsReport
     from .batch import BatchResults
 
 __all__ = ["Agent", "RunInput"]
@@ -191,6 +192,21 @@ class Agent:
 
         batch = self.abatch(inputs, concurrency=concurrency, progress=progress, **options)
         return run_coroutine_sync(batch)
+
+    def analytics(
+        self, *, identity: str | None = None, session_id: str | None = None
+    ) -> AnalyticsReport:
+        """Tool calls, errors and latency percentiles; runs, tokens and cost per identity and
+        session, from this agent's `Analytics` policy (everyone's unless `identity=`)."""
+        from .analytics import Analytics
+
+        for policy in self.policies:
+            if isinstance(policy, Analytics):
+                return policy.report(identity=identity, session_id=session_id)
+        raise LookupError(
+            "This agent keeps no analytics. Add Analytics() to its policies (in memory), "
+            "or Analytics(SQLAnalyticsStore(url)) to share them between workers."
+        )
 
     def debug(
         self,

@@ -195,6 +195,19 @@ class AgentRouter(APIRouter):
                 agent = await get_agent(request)
                 return _send(await audit.list_audit(agent, params, caller, opts))
 
+        if opts.analytics_route:
+            from selectools.serving import analytics
+
+            @self.get("/analytics", response_model=analytics.AnalyticsPage, responses=_ERRORS)
+            @with_caller
+            async def read_analytics(request: Request, caller: Caller = who) -> Response:
+                """Usage analytics of the caller's runs (an analytics admin: everyone's).
+
+                Query: `session`, `identity` (admins), `since` (epoch seconds)."""
+                params = dict(request.query_params)
+                agent = await get_agent(request)
+                return _send(await analytics.read_analytics(agent, params, caller, opts))
+
         self.jobs = jobs if jobs is not None else Jobs()
         add_job_routes(self, self.jobs, get_agent, who, with_caller, opts, _send, _ERRORS)
 

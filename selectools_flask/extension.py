@@ -59,6 +59,8 @@ _CONFIG_FIELDS = {
     "SELECTOOLS_AUDIT_ADMIN": "audit_admin",
     "SELECTOOLS_PLAYGROUND": "playground",
     "SELECTOOLS_BUILDER": "builder",
+    "SELECTOOLS_ANALYTICS_ROUTE": "analytics_route",
+    "SELECTOOLS_ANALYTICS_ADMIN": "analytics_admin",
 }
 
 
@@ -139,6 +141,8 @@ class Selectools:
             _add_mcp(bp, chosen)
         if options.audit_route:
             _add_audit(bp)
+        if options.analytics_route:
+            _add_analytics(bp)
         app.register_blueprint(bp, url_prefix=app.config["SELECTOOLS_URL_PREFIX"])
 
 
@@ -245,6 +249,18 @@ def _page_view(name: pages.PageName) -> ViewFunc:
         return _send(pages.page(name))
 
     return view
+
+
+def _add_analytics(bp: Blueprint) -> None:
+    """`GET {prefix}/analytics` (SELECTOOLS_ANALYTICS_ROUTE): see `selectools.serving.analytics`."""
+    from selectools.serving import analytics
+
+    @bp.get("/analytics")
+    @_answers_our_errors
+    def read_analytics() -> Response:
+        params = request.args.to_dict()
+        state = _state()
+        return _send(analytics.read_analytics_sync(_agent(), params, _caller(), state.options))
 
 
 def _blueprint() -> Blueprint:

@@ -490,3 +490,8 @@ def test_celery_jobs_example_runs() -> None:
         "Jobs(store=RedisJobStore(namespace='selectools:jobs'), "
         "executor=CeleryExecutor(queue='selectools-jobs'))\n"
     )
+
+
+def test_analytics_example(tmp_path: Path) -> None:
+    out = run_tools_block("### Usage analytics", tmp_path).splitlines()
+    assert out == ["3 0", "{'ada': 2, 'bob': 1}"]

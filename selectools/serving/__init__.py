@@ -14,6 +14,7 @@
 - `audit`: `GET {prefix}/audit` (off unless `ServingOptions.audit_route`), owner-scoped.
 - `pages`: the playground and builder pages (HTML, CSS, JS in `static/`, defined
   once) with a strict Content-Security-Policy; `listing`: `GET /sessions`.
+- `analytics`: `GET {prefix}/analytics` (off unless `ServingOptions.analytics_route`), owner-scoped.
 
 An adapter does only what its framework needs: resolve the agent and the
 `Caller` from the host app, read the body with `BodyBudget` and `parse` it,

@@ -45,6 +45,10 @@ class ServingOptions:
             same auth as every route).
         builder: serve the agent builder at `{prefix}/builder` (a development
             tool: it lists the installed toolkits and runs agents you design).
+        analytics_route: serve `GET {prefix}/analytics`, the agent's usage analytics
+            (its `Analytics` policy); off by default. A caller sees its own runs'
+            analytics only; callers without an identity get 403.
+        analytics_admin: `(caller) -> bool`; True lets that caller read everyone's.
     """
 
     max_body_bytes: int = 1_000_000
@@ -64,6 +68,8 @@ class ServingOptions:
     audit_admin: Callable[[Caller], bool] | None = None
     playground: bool = False
     builder: bool = False
+    analytics_route: bool = False
+    analytics_admin: Callable[[Caller], bool] | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,59 @@
+"""The facts analytics keep (one per tool call, one per run) and the filter of a report."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+__all__ = ["AnalyticsQuery", "AnalyticsStore", "RunFact", "ToolFact"]
+
+
+@dataclass(frozen=True, slots=True)
+class ToolFact:
+    time: float
+    tool: str
+    ok: bool
+    error_type: str | None
+    duration_ms: float
+    identity: str | None
+    session_id: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class RunFact:
+    time: float
+    ok: bool
+    identity: str | None
+    session_id: str | None
+    input_tokens: int
+    output_tokens: int
+    cost_usd: float | None
+    error_type: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AnalyticsQuery:
+    """Which facts a report covers: one identity's (None with `everyone=False`: anonymous
+    runs only), or everyone's; optionally one session and facts after `since` (epoch s)."""
+
+    identity: str | None = None
+    everyone: bool = True
+    session_id: str | None = None
+    since: float | None = None
+
+    def keeps(self, identity: str | None, session_id: str | None, time: float) -> bool:
+        if not self.everyone and identity != self.identity:
+            return False
+        if self.session_id is not None and session_id != self.session_id:
+            return False
+        return self.since is None or time >= self.since
+
+
+class AnalyticsStore(Protocol):
+    """Where facts go and come back from; thread-safe."""
+
+    def add_tool(self, fact: ToolFact) -> None: ...
+
+    def add_run(self, fact: RunFact) -> None: ...
+
+    def facts(self, query: AnalyticsQuery) -> tuple[list[ToolFact], list[RunFact]]: ...
