@@ -61,6 +61,7 @@ from .providers import (
 )
 from .results import AgentResult, ToolCallRecord
 from .sessions import InMemorySessionStore, SessionStore, StoredSession
+from .structured import OutputValidationError
 from .tools import (
     RefusedError,
     Tool,
@@ -111,6 +112,7 @@ __all__ = [
     "ModelResponse",
     "Observer",
     "OpenAIProvider",
+    "OutputValidationError",
     "Provider",
     "ProviderAuthError",
     "ProviderConnectionError",

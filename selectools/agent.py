@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from .config import AgentConfig
 from .events import Event, RunFinished
@@ -15,6 +15,12 @@ from .observers import ObserverHub
 from .policies.base import compose_provider, run_hooks, tool_policies
 from .providers.base import Provider
 from .results import AgentResult
+from .structured import (
+    StructuredOutput,
+    astructured_events,
+    structured_events,
+    structured_result,
+)
 from .telemetry.switch import auto_policies
 from .tools.tool import Tool, ToolSet
 from .tools.toolkit import Toolkit
@@ -25,6 +31,8 @@ if TYPE_CHECKING:
     from .batch import BatchResults
 
 __all__ = ["Agent", "RunInput"]
+
+T = TypeVar("T")
 
 
 class Agent:
@@ -93,6 +101,45 @@ class Agent:
         """Cumulative usage of all runs of this agent in this process."""
         return self.totals.usage
 
+    @overload
+    def run(
+        self,
+        input: RunInput,
+        *,
+        session_id: str | None = ...,
+        identity: str | None = ...,
+        metadata: Mapping[str, Any] | None = ...,
+        config: AgentConfig | Mapping[str, Any] | None = ...,
+        output_type: None = ...,
+        output_retries: int = ...,
+    ) -> AgentResult[str]: ...
+
+    @overload
+    def run(
+        self,
+        input: RunInput,
+        *,
+        session_id: str | None = ...,
+        identity: str | None = ...,
+        metadata: Mapping[str, Any] | None = ...,
+        config: AgentConfig | Mapping[str, Any] | None = ...,
+        output_type: type[T],
+        output_retries: int = ...,
+    ) -> AgentResult[T]: ...
+
+    @overload
+    def run(
+        self,
+        input: RunInput,
+        *,
+        session_id: str | None = ...,
+        identity: str | None = ...,
+        metadata: Mapping[str, Any] | None = ...,
+        config: AgentConfig | Mapping[str, Any] | None = ...,
+        output_type: Mapping[str, Any],
+        output_retries: int = ...,
+    ) -> AgentResult[Any]: ...
+
     def run(
         self,
         input: RunInput,
@@ -101,15 +148,60 @@ class Agent:
         identity: str | None = None,
         metadata: Mapping[str, Any] | None = None,
         config: AgentConfig | Mapping[str, Any] | None = None,
-    ) -> AgentResult:
-        """Run to the final answer, blocking; fine inside a running event loop."""
-        run = self._run(input, session_id, identity, metadata, config)
-        result: AgentResult | None = None
+        output_type: Any = None,
+        output_retries: int = 2,
+    ) -> AgentResult[Any]:
+        """Run to the final answer, blocking; fine inside a running event loop.
+
+        `output_type` (a pydantic model, dataclass, TypedDict, primitive or a
+        JSON Schema dict) makes `result.output` that type; see `selectools.structured`.
+        """
+        run = self._run(input, session_id, identity, metadata, config, output_type, output_retries)
+        result: AgentResult[Any] | None = None
         for event in drive(run, stream_model=False):
             if isinstance(event, RunFinished):
                 result = event.result
         assert result is not None, "a completed run always ends with RunFinished"
-        return result
+        return structured_result(result, output_type)
+
+    @overload
+    async def arun(
+        self,
+        input: RunInput,
+        *,
+        session_id: str | None = ...,
+        identity: str | None = ...,
+        metadata: Mapping[str, Any] | None = ...,
+        config: AgentConfig | Mapping[str, Any] | None = ...,
+        output_type: None = ...,
+        output_retries: int = ...,
+    ) -> AgentResult[str]: ...
+
+    @overload
+    async def arun(
+        self,
+        input: RunInput,
+        *,
+        session_id: str | None = ...,
+        identity: str | None = ...,
+        metadata: Mapping[str, Any] | None = ...,
+        config: AgentConfig | Mapping[str, Any] | None = ...,
+        output_type: type[T],
+        output_retries: int = ...,
+    ) -> AgentResult[T]: ...
+
+    @overload
+    async def arun(
+        self,
+        input: RunInput,
+        *,
+        session_id: str | None = ...,
+        identity: str | None = ...,
+        metadata: Mapping[str, Any] | None = ...,
+        config: AgentConfig | Mapping[str, Any] | None = ...,
+        output_type: Mapping[str, Any],
+        output_retries: int = ...,
+    ) -> AgentResult[Any]: ...
 
     async def arun(
         self,
@@ -119,15 +211,17 @@ class Agent:
         identity: str | None = None,
         metadata: Mapping[str, Any] | None = None,
         config: AgentConfig | Mapping[str, Any] | None = None,
-    ) -> AgentResult:
+        output_type: Any = None,
+        output_retries: int = 2,
+    ) -> AgentResult[Any]:
         """Run to the final answer without blocking the event loop (sync tools use threads)."""
-        run = self._run(input, session_id, identity, metadata, config)
-        result: AgentResult | None = None
+        run = self._run(input, session_id, identity, metadata, config, output_type, output_retries)
+        result: AgentResult[Any] | None = None
         async for event in drive_async(run, stream_model=False):
             if isinstance(event, RunFinished):
                 result = event.result
         assert result is not None, "a completed run always ends with RunFinished"
-        return result
+        return structured_result(result, output_type)
 
     def stream(
         self,
@@ -137,10 +231,12 @@ class Agent:
         identity: str | None = None,
         metadata: Mapping[str, Any] | None = None,
         config: AgentConfig | Mapping[str, Any] | None = None,
+        output_type: Any = None,
+        output_retries: int = 2,
     ) -> Iterator[Event]:
         """Yield events as they happen; the last one is RunFinished with the result."""
-        run = self._run(input, session_id, identity, metadata, config)
-        return drive(run, stream_model=True)
+        run = self._run(input, session_id, identity, metadata, config, output_type, output_retries)
+        return structured_events(drive(run, stream_model=True), output_type)
 
     def astream(
         self,
@@ -150,10 +246,12 @@ class Agent:
         identity: str | None = None,
         metadata: Mapping[str, Any] | None = None,
         config: AgentConfig | Mapping[str, Any] | None = None,
+        output_type: Any = None,
+        output_retries: int = 2,
     ) -> AsyncIterator[Event]:
         """Async `stream()`. Close it (or cancel the task) to stop the run and its tools."""
-        run = self._run(input, session_id, identity, metadata, config)
-        return drive_async(run, stream_model=True)
+        run = self._run(input, session_id, identity, metadata, config, output_type, output_retries)
+        return astructured_events(drive_async(run, stream_model=True), output_type)
 
     async def abatch(
         self,
@@ -229,9 +327,16 @@ class Agent:
         identity: str | None,
         metadata: Mapping[str, Any] | None,
         config: AgentConfig | Mapping[str, Any] | None,
+        output_type: Any = None,
+        output_retries: int = 2,
     ) -> Run:
+        provider = self._provider_with_policies()
+        if output_type is not None:  # asks for the type and repairs answers (structured.py)
+            provider = StructuredOutput.for_provider(
+                self.provider, provider, output_type, output_retries
+            )
         setup = RunSetup(
-            provider=self._provider_with_policies(),
+            provider=provider,
             tools=self.tools.snapshot(),
             system_prompt=self.system_prompt,
             memory=self.memory,

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Generic, cast
+
+from typing_extensions import TypeVar
 
 from .messages import Message
 from .usage import Usage
 
 __all__ = ["AgentResult", "PendingCall", "ToolCallRecord"]
+
+OutputT = TypeVar("OutputT", default=str)
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,14 +65,16 @@ class PendingCall:
 
 
 @dataclass(frozen=True, slots=True)
-class AgentResult:
+class AgentResult(Generic[OutputT]):
     """The outcome of one run; `messages` is the full conversation the model saw.
 
     `model` and `provider` are those of the last answer (with a FallbackProvider,
     the member that answered); `usage` prices each call at its own model's price.
     `status` is "completed", or "awaiting_approval" when the run paused for a
     person's decision on the `pending` calls (`approval_id`); a resumed run's
-    `usage` counts only what it used after the resume.
+    `usage` counts only what it used after the resume. `output` is the answer:
+    the text, or with `run(..., output_type=T)` the validated T (`text` is then
+    its JSON, `parsed` the value).
     """
 
     text: str
@@ -84,6 +90,12 @@ class AgentResult:
     status: str = "completed"
     pending: tuple[PendingCall, ...] = ()
     approval_id: str | None = None
+    parsed: Any = None
+    structured: bool = False
+
+    @property
+    def output(self) -> OutputT:
+        return cast(OutputT, self.parsed if self.structured else self.text)
 
     @property
     def awaiting_approval(self) -> bool:
@@ -108,6 +120,12 @@ class AgentResult:
                 raise ToolExecutionError(record.error or "tool failed", tool_name=record.name)
 
     def to_dict(self) -> dict[str, Any]:
+        data = self._to_dict()
+        if self.structured:
+            data["parsed"] = _jsonable(self.parsed)
+        return data
+
+    def _to_dict(self) -> dict[str, Any]:
         return {
             "run_id": self.run_id,
             "session_id": self.session_id,
@@ -122,3 +140,10 @@ class AgentResult:
             "approval_id": self.approval_id,
             "pending": [call.to_dict() for call in self.pending],
         }
+
+
+def _jsonable(value: Any) -> Any:
+    """A structured output as plain JSON data (models, dataclasses and all)."""
+    from pydantic_core import to_jsonable_python
+
+    return to_jsonable_python(value)

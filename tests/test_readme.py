@@ -495,3 +495,10 @@ def test_celery_jobs_example_runs() -> None:
 def test_analytics_example(tmp_path: Path) -> None:
     out = run_tools_block("### Usage analytics", tmp_path).splitlines()
     assert out == ["3 0", "{'ada': 2, 'bob': 1}"]
+
+
+def test_structured_output_example() -> None:
+    assert run_block("### Structured output", {}).splitlines() == [
+        "Weather(city='Paris', temp_c=21) 2",
+        "Invalid final answer",
+    ]

@@ -54,6 +54,8 @@ class AnthropicProvider:
     `base_url` points it at a proxy or a test server.
     """
 
+    structured_output = "tool_any"  # a forced final_answer tool (selectools.structured)
+
     def __init__(
         self,
         model: str | None = None,

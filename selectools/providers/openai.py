@@ -58,6 +58,8 @@ class OpenAIProvider:
     errors (e.g. "primary", "azure") when a `FallbackProvider` holds several.
     """
 
+    structured_output = "json_schema"  # native response_format (selectools.structured)
+
     def __init__(
         self,
         model: str | None = None,

@@ -143,7 +143,7 @@ async def _run(
     admission = admission_for(options)
     await admission.before_run(caller)
     try:
-        result = await agent.arun(run_input, **kwargs)
+        result: AgentResult = await agent.arun(run_input, **kwargs)
     except Exception as exc:
         await admission.after_run(caller, used_by(exc))
         degraded = fallback_result(exc, options, kwargs.get("session_id"))
