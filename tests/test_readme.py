@@ -502,3 +502,9 @@ def test_structured_output_example() -> None:
         "Weather(city='Paris', temp_c=21) 2",
         "Invalid final answer",
     ]
+
+
+def test_docgen_example(tmp_path: Path) -> None:
+    out = run_tools_block("### Docs from tools", tmp_path).splitlines()
+    assert out[0] == "{'maximum': 500, 'exclusiveMinimum': 0}"
+    assert out[1] == "| tool | description | writes | approval |"

@@ -24,6 +24,7 @@ COMMANDS: list[str] = [
     "selectools.cli.run:run",
     "selectools.cli.chat:chat",
     "selectools.cli.tools:tools",
+    "selectools.cli.docs:docs",
     "selectools.cli.demo:demo",
 ]
 
