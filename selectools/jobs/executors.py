@@ -34,19 +34,31 @@ class JobExecutor(Protocol):
 
 
 class InProcessExecutor:
-    """Jobs as tasks on selectools' background event loop (sync and async hosts alike)."""
+    """Jobs as tasks on selectools' background event loop (sync and async hosts alike).
 
-    def __init__(self) -> None:
+    At most `max_running` jobs run at once; the others wait, `queued`, in
+    submission order (a cancelled one never starts).
+    """
+
+    def __init__(self, *, max_running: int = 16) -> None:
         self.holder = f"process-{uuid.uuid4().hex[:8]}"
+        self.max_running = max_running
+        self._gate: asyncio.Semaphore | None = None  # made on the background loop
         self._running: dict[str, concurrent.futures.Future[str | None]] = {}
         self._lock = threading.Lock()
 
     def submit(self, agent: Agent, store: JobStore, job_id: str) -> None:
-        coro = execute_job(agent, store, job_id, holder=self.holder)
+        coro = self._when_free(agent, store, job_id)
         future = asyncio.run_coroutine_threadsafe(coro, _background_loop())
         with self._lock:
             self._running[job_id] = future
         future.add_done_callback(lambda f: self._finished(job_id, f))
+
+    async def _when_free(self, agent: Agent, store: JobStore, job_id: str) -> str | None:
+        if self._gate is None:
+            self._gate = asyncio.Semaphore(self.max_running)
+        async with self._gate:
+            return await execute_job(agent, store, job_id, holder=self.holder)
 
     def running(self) -> int:
         with self._lock:

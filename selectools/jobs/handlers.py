@@ -21,6 +21,7 @@ from ..serving.admission import admission_for
 from ..serving.errors import RequestTooLargeError
 from ..serving.handlers import Answer, Stream
 from ..serving.options import Caller, ServingOptions
+from .charging import quota_spec
 from .record import JobRecord, new_job_id
 from .service import Jobs
 from .wire import JOB_ID_PATTERN, JobRequest, JobResponse
@@ -62,6 +63,7 @@ def submit_job(
             timeout=timeout,
             concurrency=jobs.concurrency,
             metadata=dict(caller.metadata) if caller.metadata is not None else None,
+            quota=quota_spec(options, caller),
         )
         jobs.store.create(record)
         jobs.executor.submit(agent, jobs.store, record.id)

@@ -30,11 +30,13 @@ class JobRecord:
     concurrency: int = 4
     metadata: Mapping[str, Any] | None = None
     created_at: float = field(default_factory=time.time)
+    quota: Mapping[str, Any] | None = None  # the submitter's quota, see `charging`
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["inputs"] = [dict(i) for i in self.inputs]
         data["metadata"] = dict(self.metadata) if self.metadata is not None else None
+        data["quota"] = dict(self.quota) if self.quota is not None else None
         return data
 
     @classmethod
@@ -47,6 +49,7 @@ class JobRecord:
             concurrency=data["concurrency"],
             metadata=data.get("metadata"),
             created_at=data["created_at"],
+            quota=data.get("quota"),
         )
 
 

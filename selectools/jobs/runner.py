@@ -18,8 +18,10 @@ from typing import Any
 
 from ..agent import Agent
 from ..batch.pool import map_ordered
+from ..serving.admission import used_by
 from ..serving.errors import error_answer
 from ..serving.wire import BatchItem, ErrorDetail, InvokeRequest, InvokeResponse
+from .charging import quota_for
 from .journal import StepJournal, StepScope, current_step
 from .record import JobRecord
 from .store import JobStore
@@ -123,10 +125,13 @@ async def _run_item(
 ) -> Any:
     """One input's run: its result, or the exception that ended it."""
     token = current_step.set(StepScope(store, record.id, index, on_event=tell))
+    charge = quota_for(record.quota)
     try:
         body = InvokeRequest.model_validate(raw)
         overrides = body.config.overrides(agent.config.max_iterations) if body.config else None
-        return await agent.arun(
+        if charge is not None:
+            await charge[0].acheck(charge[1])
+        result = await agent.arun(
             body.run_input(),
             session_id=body.session_id,
             identity=record.owner,
@@ -134,9 +139,14 @@ async def _run_item(
             config=overrides,
         )
     except Exception as exc:  # one input's failure is its answer
+        if charge is not None and (used := used_by(exc)) is not None:
+            await charge[0].acharge(charge[1], used)
         return exc
     finally:
         current_step.reset(token)
+    if charge is not None:
+        await charge[0].acharge(charge[1], result.usage)
+    return result
 
 
 def _answer(index: int, outcome: Any) -> dict[str, Any]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from tests.contract.conftest import FastAPIClient, FlaskClient, parse_sse
+from tests.contract.test_limits import MakeClient, make_client  # noqa: F401  (a fixture)
 
 API = FastAPIClient | FlaskClient
 BOB = {"Authorization": "Bearer token-bob"}
@@ -112,3 +113,24 @@ def test_unknown_and_malformed_job_ids_are_404(api: API) -> None:
         answer = api.request("GET", f"/agent/jobs/{job_id}")
         assert answer.status == 404, job_id
         assert "Traceback" not in answer.text
+
+
+def test_job_items_are_charged_to_the_submitters_quota(
+    make_client: MakeClient,  # noqa: F811  (the fixture imported above)
+    unique_name: str,
+) -> None:
+    client = make_client(quota_tokens=40, limits_namespace=unique_name)
+    inputs = [{"input": f"prompt number {i}"} for i in range(12)]
+    job = client.request("POST", "/agent/jobs", json={"inputs": inputs})
+    assert job.status == 202
+    events_until_done(client, job.body["id"])
+    body = client.request("GET", f"/agent/jobs/{job.body['id']}").body
+    statuses = [r["status"] for r in body["results"]]
+    assert 200 in statuses  # ran while under the quota
+    assert 429 in statuses  # then each item was refused, not run
+    refused = [r for r in body["results"] if r["status"] == 429]
+    assert {r["error"]["type"] for r in refused} == {"quota_exceeded"}
+    again = client.request("POST", "/agent/jobs", json={"input": "one more"})
+    assert again.status == 429  # used up: the next job is refused at the door
+    other = client.request("POST", "/agent/jobs", json={"input": "hi"}, headers=BOB)
+    assert other.status == 202  # bob has his own quota

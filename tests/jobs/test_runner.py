@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 
 import pytest
 
@@ -90,3 +91,39 @@ async def test_a_leased_job_is_not_run_by_a_second_worker() -> None:
             Agent([save_note], ScriptedProvider(responder=respond)), store, job_id, holder="w2"
         )
     assert store.state(job_id).status == "queued"  # type: ignore[union-attr]
+
+
+def test_in_process_jobs_past_the_limit_wait_queued() -> None:
+    import threading
+
+    from selectools.jobs import InProcessExecutor
+
+    release = threading.Event()
+
+    @tool
+    def hold() -> str:
+        """Wait until the test lets go."""
+        release.wait(10)
+        return "held"
+
+    def script(request: ModelRequest) -> Reply | str:
+        return "ok" if request.messages[-1].role == "tool" else Reply(calls=(call("hold"),))
+
+    store = InMemoryJobStore()
+    executor = InProcessExecutor(max_running=2)
+    agent = Agent([hold], ScriptedProvider(responder=script))
+    ids = []
+    for n in range(3):
+        record = JobRecord(id=f"{n:032x}", owner=None, inputs=({"input": "x"},))
+        store.create(record)
+        executor.submit(agent, store, record.id)
+        ids.append(record.id)
+    deadline = time.monotonic() + 10
+    while [store.state(i).status for i in ids[:2]] != ["running", "running"]:  # type: ignore[union-attr]
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    assert store.state(ids[2]).status == "queued"  # type: ignore[union-attr]
+    release.set()
+    while store.state(ids[2]).status != "succeeded":  # type: ignore[union-attr]
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
