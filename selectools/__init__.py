@@ -50,6 +50,7 @@ from .observers import Observer
 from .policies import ProviderWrapper, ToolPolicy
 from .providers import (
     AnthropicProvider,
+    BedrockProvider,
     ModelRequest,
     ModelResponse,
     OpenAIProvider,
@@ -97,6 +98,7 @@ __all__ = [
     "AgentConfig",
     "AgentResult",
     "AnthropicProvider",
+    "BedrockProvider",
     "CircuitOpenError",
     "ContentPart",
     "ContextLengthError",

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests.fakes.anthropic_server import FakeAnthropicServer
+from tests.fakes.bedrock_server import FakeBedrockServer
 from tests.fakes.openai_server import FakeOpenAIServer
 
 POSTGRES_URL = os.environ.get(
@@ -36,6 +37,19 @@ def openai_server() -> Iterator[FakeOpenAIServer]:
 @pytest.fixture
 def anthropic_server() -> Iterator[FakeAnthropicServer]:
     server = FakeAnthropicServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def bedrock_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeBedrockServer]:
+    for key, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }.items():
+        monkeypatch.setenv(key, value)
+    server = FakeBedrockServer().start()
     yield server
     server.stop()
 

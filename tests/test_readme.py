@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.fakes.anthropic_server import AnthropicReply, FakeAnthropicServer
+from tests.fakes.bedrock_server import BedrockReply, FakeBedrockServer
 from tests.fakes.openai_server import FakeOpenAIServer, FakeReply
 
 ROOT = Path(__file__).parents[1]
@@ -508,3 +509,15 @@ def test_docgen_example(tmp_path: Path) -> None:
     out = run_tools_block("### Docs from tools", tmp_path).splitlines()
     assert out[0] == "{'maximum': 500, 'exclusiveMinimum': 0}"
     assert out[1] == "| tool | description | writes | approval |"
+
+
+def test_bedrock_example(bedrock_server: FakeBedrockServer) -> None:
+    bedrock_server.add(BedrockReply(text="Hi from Bedrock."))
+    env = {
+        "AWS_ENDPOINT_URL": bedrock_server.endpoint_url,
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+    }
+    assert run_block("### Amazon Bedrock", env) == "Hi from Bedrock.\n"
+    assert bedrock_server.paths == ["/model/anthropic.claude-3-5-haiku-20241022-v1:0/converse"]

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from .anthropic import AnthropicProvider
 from .base import ModelRequest, ModelResponse, Provider, TextChunk
+from .bedrock import BedrockProvider
 from .fallback import FallbackProvider
 from .openai import OpenAIProvider
 from .scripted import Reply, ScriptedCall, ScriptedProvider, call
@@ -15,6 +16,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "AnthropicProvider",
+    "BedrockProvider",
     "CassetteMismatchError",
     "FallbackProvider",
     "ModelRequest",
