@@ -537,3 +537,206 @@ def test_memory_example_runs(tmp_path: Path) -> None:
 def test_prompt_compression_example_runs(tmp_path: Path) -> None:
     out = run_tools_block("### Prompt compression", tmp_path)
     assert out.splitlines() == ["1016 -> 480 characters sent", "134 tokens saved"]
+
+
+# -- every block, including the adapters' and connectors' first examples -------------
+
+# Blocks no test runs, each with the reason (keep this short).
+NOT_RUN = {
+    "## Benchmarks": "builds its own virtualenv with peer frameworks from the index (minutes)",
+}
+
+
+def test_every_block_is_run_by_a_test() -> None:
+    """Each fenced python or bash block's section is named by a test in this file."""
+    source = Path(__file__).read_text()
+    heading = ""
+    missing = []
+    for line in README.splitlines():
+        if re.match(r"#{2,3} ", line):
+            heading = line
+        elif line in ("```python", "```bash") and heading not in NOT_RUN:
+            missing += [f"{heading} ({line[3:]})"] if f'"{heading}"' not in source else []
+    assert not missing, f"README blocks no test runs: {sorted(set(missing))}"
+
+
+def readme_env(tmp_path: Path, **extra: str) -> dict[str, str]:
+    import os
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "DATABASE_"))}
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+    env["SELECTOOLS_DEMO_DIR"] = str(tmp_path / "demo-data")
+    env["ANONYMIZED_TELEMETRY"] = "False"
+    return {**env, **extra}
+
+
+def run_in(tmp_path: Path, code: str, env: dict[str, str], language: str = "python") -> str:
+    argv = [sys.executable, "-c", code] if language == "python" else ["bash", "-c", code]
+    out = subprocess.run(argv, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=180)
+    assert out.returncode == 0, out.stderr[-3000:]
+    return out.stdout
+
+
+def test_sessions_examples_run(tmp_path: Path) -> None:
+    """As printed, on SQLite (no DATABASE_URL), then the schema commands on the same file."""
+    (code,) = blocks_in("### Sessions, memory and many workers", "python")
+    env = readme_env(tmp_path)
+    assert run_in(tmp_path, code, env) == "You are Ada. 4\n"
+    (commands,) = blocks_in("### Sessions, memory and many workers", "bash")
+    printed = run_in(tmp_path, commands, env, "bash")
+    assert "CREATE TABLE" in printed
+    assert (tmp_path / "sessions.db").exists()
+
+
+def test_sessions_commands_on_postgres(tmp_path: Path, postgres_url: str) -> None:
+    (commands,) = blocks_in("### Sessions, memory and many workers", "bash")
+    printed = run_in(tmp_path, commands, readme_env(tmp_path, DATABASE_URL=postgres_url), "bash")
+    assert "CREATE TABLE" in printed
+
+
+def test_fastapi_example_and_its_batch_curl(
+    openai_server: FakeOpenAIServer, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from tests.fakes.servers import UvicornThread
+
+    for key, value in openai_env(openai_server).items():
+        monkeypatch.setenv(key, value)
+    (code,) = blocks_in("## FastAPI", "python")
+    scope: dict[str, object] = {"__name__": "__main__"}
+    exec(code, scope)
+    openai_server.default = FakeReply(text="Hi from the model.")
+    with UvicornThread(scope["app"]) as server:
+        import httpx
+
+        refused = httpx.post(f"{server.url}/agent/invoke", json={"input": "hi"})
+        assert refused.status_code == 401
+        (curl,) = blocks_in("## FastAPI", "bash")
+        assert "http://127.0.0.1:8000/agent/batch" in curl
+        printed = run_in(
+            tmp_path,
+            curl.replace("http://127.0.0.1:8000", server.url),
+            readme_env(tmp_path),
+            "bash",
+        )
+    import json
+
+    results = json.loads(printed)["results"]
+    assert [r["status"] for r in results] == [200, 200]
+    assert [r["result"]["output"] for r in results] == ["Hi from the model."] * 2
+    assert results[1]["result"]["session_id"] == "ada-2"
+
+
+def test_flask_example_runs(
+    openai_server: FakeOpenAIServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for key, value in openai_env(openai_server).items():
+        monkeypatch.setenv(key, value)
+    (code,) = blocks_in("## Flask", "python")
+    scope: dict[str, object] = {"__name__": "__main__"}
+    exec(code, scope)
+    openai_server.default = FakeReply(text="Hello from Flask.")
+    client = scope["create_app"]().test_client()  # type: ignore[operator]
+    assert client.post("/agent/invoke", json={"input": "hi"}).status_code == 401
+    answer = client.post(
+        "/agent/invoke", json={"input": "hi"}, headers={"Authorization": "Bearer token-ada"}
+    )
+    assert answer.status_code == 200
+    assert answer.get_json()["output"] == "Hello from Flask."
+
+
+def test_langchain_example_runs(tmp_path: Path) -> None:
+    (code,) = blocks_in("## LangChain", "python")
+    printed = run_in(tmp_path, code, readme_env(tmp_path)).splitlines()
+    assert printed == ['{"order_id": 7, "status": "shipped"}', "2 days to NL."]
+
+
+def test_connectors_example_runs_against_moto(tmp_path: Path) -> None:
+    """SQL, Chroma and S3 in one agent, as printed; S3 is moto on 127.0.0.1."""
+    import socket
+
+    import boto3
+    from moto.server import ThreadedMotoServer
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port)
+    server.start()
+    try:
+        aws = {
+            "AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}",
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_DEFAULT_REGION": "us-east-1",
+        }
+        s3 = boto3.client(
+            "s3",
+            endpoint_url=aws["AWS_ENDPOINT_URL"],
+            region_name="us-east-1",
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+        )
+        s3.create_bucket(Bucket="acme-reports")
+        s3.put_object(Bucket="acme-reports", Key="2026/q3.md", Body=b"Q3 grew 12%.")
+        (code,) = blocks_in("## Connectors", "python")
+        printed = run_in(tmp_path, code, readme_env(tmp_path, **aws)).splitlines()
+    finally:
+        server.stop()
+    assert printed[0].startswith('run_query -> {"columns": ["status"], "rows": [["shipped"]]')
+    assert printed[1].startswith('search_documents -> [{"id": "refunds", "document": "Refunds take')
+    assert printed[2].startswith("list_objects -> ")
+    assert "2026/q3.md" in printed[2]
+    assert printed[3] == "Order 1001 has shipped; refunds take 5 business days."
+
+
+def test_two_commands_start_the_demo_and_curl_it(tmp_path: Path) -> None:
+    """The first command's install steps as printed, its last step (the demo) started
+    on a free port, then the second command (curl) against it."""
+    import os
+
+    from tests.cli.test_serve import free_port
+
+    start, curl = blocks_in("## Two commands", "bash")[:2]
+    steps = [step.strip() for step in start.strip().split("&&")]
+    assert steps[:4] == [
+        "python3 -m venv .venv",
+        ". .venv/bin/activate",
+        "pip install -U pip",
+        'pip install -e ".[demo]"',
+    ]
+    assert steps[4] == "python examples/fastapi_app.py"
+    port = free_port()
+    env = readme_env(tmp_path, PORT=str(port))
+    demo = subprocess.Popen(
+        [sys.executable, str(ROOT / "examples" / "fastapi_app.py")],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        import socket
+        import time
+
+        deadline = time.monotonic() + 60
+        while True:
+            assert demo.poll() is None, demo.stderr.read() if demo.stderr else ""
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                assert time.monotonic() < deadline, "the demo did not start"
+                time.sleep(0.05)
+        assert "http://127.0.0.1:8000/agent/invoke" in curl
+        printed = run_in(tmp_path, curl.replace(":8000", f":{port}"), env, "bash")
+    finally:
+        demo.terminate()
+        demo.wait(15)
+    assert "Ada Lovelace" in printed
+    assert os.path.isdir(tmp_path / "demo-data")
+
+
+def test_plugins_command_runs(tmp_path: Path) -> None:
+    (command_line,) = blocks_in("### Plugins", "bash")
+    assert "toolbox" in run_in(tmp_path, command_line, readme_env(tmp_path), "bash")
