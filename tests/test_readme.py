@@ -548,15 +548,17 @@ NOT_RUN = {
 
 
 def test_every_block_is_run_by_a_test() -> None:
-    """Each fenced python or bash block's section is named by a test in this file."""
-    source = Path(__file__).read_text()
+    """Each fenced python or bash block's section is named by a test in this file
+    (its heading, or the start of it, as a string)."""
+    named = re.findall(r"[\"'](#{2,3} [^\"']+)[\"']", Path(__file__).read_text())
     heading = ""
     missing = []
     for line in README.splitlines():
         if re.match(r"#{2,3} ", line):
             heading = line
         elif line in ("```python", "```bash") and heading not in NOT_RUN:
-            missing += [f"{heading} ({line[3:]})"] if f'"{heading}"' not in source else []
+            covered = any(heading.startswith(name) for name in named)
+            missing += [] if covered else [f"{heading} ({line[3:]})"]
     assert not missing, f"README blocks no test runs: {sorted(set(missing))}"
 
 
