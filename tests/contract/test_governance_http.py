@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -298,3 +299,41 @@ def test_a_refused_answer_mid_stream_ends_the_stream_with_a_422_error_event(serv
     [error] = [data for name, data in events if name == "error"]
     assert error["error"]["type"] == "guardrail_refused"
     assert error["error"]["status"] == 422
+
+
+def test_a_client_leaving_a_stream_mid_tool_leaves_a_cancelled_audit_row(serve: Serve) -> None:
+    entered = threading.Event()
+    written = threading.Event()
+    rows: list[Any] = []
+
+    @tool
+    async def slow_export(table: str) -> str:
+        """An export that takes long."""
+        import asyncio
+
+        entered.set()
+        await asyncio.sleep(30)
+        return "exported"
+
+    def keep(record: Any) -> None:
+        rows.append(record)
+        written.set()
+
+    agent = Agent(
+        [slow_export],
+        ScriptedProvider([call("slow_export", table="users"), "never"]),
+        policies=[AuditLog(keep)],
+    )
+    quick = dataclasses.replace(apps.OPTIONS, keepalive_seconds=0.2)
+    with serve(agent, quick) as url:
+        with httpx.stream(
+            "POST", f"{url}/agent/stream", json={"input": "export"}, headers=ADA, timeout=20
+        ) as response:
+            for line in response.iter_lines():
+                if "tool_call_started" in line:
+                    break
+            assert entered.wait(10)
+        # the client is gone; the server notices at its next write (a keep-alive at the latest)
+        assert written.wait(25)
+    [row] = rows
+    assert (row.tool, row.outcome, row.identity) == ("slow_export", "cancelled", "ada")
