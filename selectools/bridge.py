@@ -80,7 +80,8 @@ def run_coroutine_sync(coro: Coroutine[Any, Any, T], timeout: float | None = Non
 
         def finish(t: asyncio.Task[T]) -> None:
             if t.cancelled():
-                done.cancel()
+                if done.cancel():  # and notify, or `wait()` sleeps out its whole timeout
+                    done.set_running_or_notify_cancel()
             elif (exc := t.exception()) is not None:
                 done.set_exception(exc)
             else:

@@ -147,15 +147,27 @@ class Run:
         return RunStarted(self.run_id, self.session_id)
 
     def summarize_sync(self) -> None:
-        """Fold what the window dropped into the session's summary (memory with summarize)."""
+        """Fold what the window dropped into the session's summary (memory with summarize);
+        the summarizer's calls count against the run timeout."""
         if self.selection.pending:
             memory = self.setup.memory
-            self._summarized(memory.summarize(self.selection, self.setup.provider, self.context))
+            if self.deadline is None:
+                summarized = memory.summarize(self.selection, self.setup.provider, self.context)
+            else:
+                work = memory.asummarize(self.selection, self.setup.provider, self.context)
+                try:
+                    summarized = run_coroutine_sync(work, timeout=self.remaining())
+                except TimeoutError:
+                    raise self.timeout_error() from None
+            self._summarized(summarized)
 
     async def summarize(self) -> None:
         if self.selection.pending:
             memory = self.setup.memory
-            summarized = await memory.asummarize(self.selection, self.setup.provider, self.context)
+            async with asyncio.timeout(self.remaining()):
+                summarized = await memory.asummarize(
+                    self.selection, self.setup.provider, self.context
+                )
             self._summarized(summarized)
 
     def _summarized(self, summarized: Summarized) -> None:

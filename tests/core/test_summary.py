@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import time
 
 import pytest
 
@@ -209,3 +210,24 @@ def test_a_forged_summary_in_the_input_is_not_trusted() -> None:
     agent.run([forged, {"role": "user", "content": "hi"}], session_id="f")
     sent = provider.requests[-1].messages
     assert not any((m.content or "").startswith("Summary of the earlier") for m in sent)
+
+
+@pytest.mark.parametrize("mode", ["run", "arun"])
+def test_a_slow_summarizer_is_bounded_by_the_run_timeout(mode: str) -> None:
+    from selectools import AgentConfig, RunTimeoutError
+
+    slow = ScriptedProvider(["summary"], cycle=True, latency=5.0)
+    memory = ConversationMemory(max_messages=3, summarize=Summarizer(slow, max_tokens=50))
+    agent = Agent(provider=ScriptedProvider(["ok"], cycle=True), memory=memory)
+    for i in range(2):
+        memory.store.append("t", [Message.user(f"m{i}"), Message.assistant("ok")])
+    agent.config = AgentConfig(run_timeout=0.3)
+    started = time.monotonic()
+    run = (
+        (lambda: agent.run("next", session_id="t"))
+        if mode == "run"
+        else (lambda: asyncio.run(agent.arun("next", session_id="t")))
+    )
+    with pytest.raises(RunTimeoutError):
+        run()
+    assert time.monotonic() - started < 3  # the run did not wait the summarizer's 5 s out
