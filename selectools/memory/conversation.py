@@ -122,6 +122,20 @@ class ConversationMemory:
             reserved=reserved,
             floor=len(system) + covered,
         )
+        if self.summarizer is not None and self.summarizer.refill < 1.0:
+            dropped = any(
+                i not in plan.kept and m.role != "system"
+                for i, m in enumerate(everything[: plan.start])
+                if i >= len(system) + covered
+            )
+            if dropped:  # fold in enough to leave room for the next few turns
+                plan = plan_window(
+                    everything,
+                    _scaled(self.budget, self.summarizer.refill, reserved),
+                    pin_first_user=self.pin_first_user,
+                    reserved=reserved,
+                    floor=len(system) + covered,
+                )
         kept = [everything[i] for i in plan.kept]
         note_at = 0
         while note_at < len(kept) and kept[note_at].role == "system":
@@ -168,3 +182,12 @@ class ConversationMemory:
             messages.insert(selection.note_at, summary_note(text))
         record = summary_record(StoredSummary(text, selection.covers))
         return Summarized(tuple(messages), record, usage)
+
+
+def _scaled(budget: Budget, ratio: float, reserved: tuple[int, int]) -> Budget:
+    """`budget` brought down to `ratio` of what it leaves beside the reserved room."""
+
+    def scale(limit: int | None, kept: int) -> int | None:
+        return None if limit is None else kept + max(1, int((limit - kept) * ratio))
+
+    return Budget(scale(budget.messages, reserved[0]), scale(budget.tokens, reserved[1]))

@@ -86,6 +86,8 @@ class Summarizer:
     `max_tokens` bounds the summary (the memory window reserves that much of
     its budget for it); `chunk_tokens` bounds each summarizer request, so a
     long backlog is folded in over several calls instead of one huge one.
+    When the window overflows, enough turns are folded in to bring it down to
+    `refill` of its budget, so the summarizer runs every few turns, not every turn.
     """
 
     def __init__(
@@ -96,9 +98,13 @@ class Summarizer:
         chunk_tokens: int = 6000,
         instructions: str = INSTRUCTIONS,
         max_message_chars: int = 2000,
+        refill: float = 0.6,
     ) -> None:
         if max_tokens < 16 or chunk_tokens < 100:
             raise ValueError("Summarizer needs max_tokens >= 16 and chunk_tokens >= 100.")
+        if not 0.1 <= refill <= 1.0:
+            raise ValueError(f"Summarizer(refill={refill}) must be between 0.1 and 1.")
+        self.refill = refill
         self.provider = provider
         self.max_tokens = max_tokens
         self.chunk_tokens = chunk_tokens

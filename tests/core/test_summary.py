@@ -86,7 +86,8 @@ def test_two_hundred_turns_stay_within_budget_with_whole_tool_pairs() -> None:
             assert after_pins[0].tool_calls[0].arguments == '{"turn": 0}'
 
     # Incremental: each summarizer call gets the previous summary and only new turns.
-    assert len(model.summarizer_requests) > 10
+    # refill: each summarization leaves room for several turns, so it runs in batches
+    assert 10 < len(model.summarizer_requests) < 80
     seen: list[int] = []
     for n, request in enumerate(model.summarizer_requests):
         previous, new = summarizer_input(request)
