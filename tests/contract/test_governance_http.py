@@ -337,3 +337,21 @@ def test_a_client_leaving_a_stream_mid_tool_leaves_a_cancelled_audit_row(serve: 
         assert written.wait(25)
     [row] = rows
     assert (row.tool, row.outcome, row.identity) == ("slow_export", "cancelled", "ada")
+
+
+def test_flask_config_keys_turn_the_route_on_and_name_the_admin() -> None:
+    from flask import Flask
+
+    from selectools_flask import Selectools
+
+    sink = MemoryAuditSink()
+    app = Flask(__name__)
+    app.config.update(SELECTOOLS_AUDIT_ROUTE=True, SELECTOOLS_AUDIT_ADMIN=lambda caller: True)
+    Selectools(app, agent=audited_agent(sink))
+    client = app.test_client()
+    assert client.post("/agent/invoke", json={"input": "anon"}).status_code == 200
+    listed = client.get("/agent/audit").get_json()["records"]
+    assert [(r["identity"], r["outcome"]) for r in listed] == [(None, "ok")]
+    off = Flask(__name__)
+    Selectools(off, agent=audited_agent(sink))
+    assert off.test_client().get("/agent/audit").status_code == 404
