@@ -141,6 +141,11 @@ class AgentRouter(APIRouter):
             """The caller's own sessions, most recent first (none for anonymous callers)."""
             return _send(await listing.list_sessions(await get_agent(request), caller))
 
+        if opts.websocket:
+            from .websocket import add_websocket_route
+
+            add_websocket_route(self, get_agent, identity, context, opts)
+
         for name in pages.PAGES:
             if getattr(opts, name):
                 self.add_api_route(f"/{name}", _page_endpoint(name), include_in_schema=False)

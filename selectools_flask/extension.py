@@ -61,6 +61,7 @@ _CONFIG_FIELDS = {
     "SELECTOOLS_BUILDER": "builder",
     "SELECTOOLS_ANALYTICS_ROUTE": "analytics_route",
     "SELECTOOLS_ANALYTICS_ADMIN": "analytics_admin",
+    "SELECTOOLS_WEBSOCKET": "websocket",
 }
 
 
@@ -139,6 +140,10 @@ class Selectools:
         add_job_routes(bp)
         if app.config["SELECTOOLS_MCP"]:
             _add_mcp(bp, chosen)
+        if options.websocket:
+            from .websocket import add_websocket_route
+
+            add_websocket_route(bp, _agent, _caller, lambda: _state().options)
         if options.audit_route:
             _add_audit(bp)
         if options.analytics_route:

@@ -340,6 +340,10 @@ def test_offline_docs_example() -> None:
     assert run_block("### Offline API docs", {}) == "True False\n"
 
 
+def test_websocket_example() -> None:
+    assert run_block("### WebSocket", {}) == "run_started\ntext_delta\ntext_delta\nHi there.\n"
+
+
 def test_playground_example() -> None:
     assert run_block("### Playground", {}) == "200 text/html; charset=utf-8 True\n"
     for image in re.findall(r"!\[[^\]]*\]\((docs/screenshots/[^)]+)\)", README):

@@ -49,6 +49,9 @@ class ServingOptions:
             (its `Analytics` policy); off by default. A caller sees its own runs'
             analytics only; callers without an identity get 403.
         analytics_admin: `(caller) -> bool`; True lets that caller read everyone's.
+        websocket: serve `{prefix}/ws`, the stream's events over a WebSocket with
+            run, cancel and approve messages (Flask: needs flask-sock, in the
+            flask extra).
     """
 
     max_body_bytes: int = 1_000_000
@@ -70,6 +73,7 @@ class ServingOptions:
     builder: bool = False
     analytics_route: bool = False
     analytics_admin: Callable[[Caller], bool] | None = None
+    websocket: bool = True
 
 
 @dataclass(frozen=True, slots=True)

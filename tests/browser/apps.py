@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import threading
 from collections.abc import Iterator
 from typing import Any
 
-from fastapi import Request
+from starlette.requests import HTTPConnection
 
 from selectools import Agent, ConversationMemory, ModelRequest, Reply, ScriptedProvider, call, tool
 from selectools.serving import ServingOptions
@@ -29,6 +30,20 @@ def forecast(city: str) -> Iterator[str]:
     return f"sunny in {city}"
 
 
+HANG_CANCELLED = threading.Event()
+
+
+@tool
+async def hang() -> str:
+    """Waits until the run is cancelled (then says so through HANG_CANCELLED)."""
+    try:
+        await asyncio.Event().wait()
+    except asyncio.CancelledError:
+        HANG_CANCELLED.set()
+        raise
+    return "never"
+
+
 @tool
 def broken(reason: str) -> str:
     """Always fails (for the error card)."""
@@ -42,6 +57,8 @@ def respond(request: ModelRequest) -> Reply | str:
     text = (last.content or "").lower()
     if "weather" in text:
         return Reply(calls=(call("forecast", city="Oslo"),))
+    if "hang" in text:
+        return Reply(calls=(call("hang"),))
     if "break" in text:
         return Reply(calls=(call("broken", reason="rusty"),))
     if "hostile" in text:
@@ -53,7 +70,9 @@ def respond(request: ModelRequest) -> Reply | str:
 
 def build_agent() -> Agent:
     provider = ScriptedProvider(responder=respond, chunk_delay=0.08)
-    return Agent([forecast, broken], provider, memory=ConversationMemory(InMemorySessionStore()))
+    return Agent(
+        [forecast, broken, hang], provider, memory=ConversationMemory(InMemorySessionStore())
+    )
 
 
 OPTIONS = ServingOptions(playground=True, builder=True)
@@ -72,7 +91,7 @@ def fastapi_app() -> Any:
 
     from selectools_fastapi import AgentRouter
 
-    def user(request: Request) -> str:
+    def user(request: HTTPConnection) -> str:
         found = key_of(request.headers, request.query_params)
         if found is None:
             raise HTTPException(401, "Send X-API-Key.")
