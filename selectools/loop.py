@@ -287,6 +287,7 @@ def drive(run: Run, *, stream_model: bool) -> Iterator[Event]:
     setup = run.setup
     hub = setup.observers
     store = setup.memory.store
+    ended = False
     try:
         event: Any = run.begin(run.open_session_sync())
         run.summarize_sync()
@@ -315,9 +316,14 @@ def drive(run: Run, *, stream_model: bool) -> Iterator[Event]:
             store.append(run.session_id, run.to_store(), owner=run.identity)
         event = run.finish()
         hub.emit("on_run_end", event)
+        ended = True
         yield event
     except Exception as exc:
         hub.emit("on_run_end", RunFailed.from_exception(run.run_id, exc))
+        raise
+    except BaseException:  # its consumer closed it mid-run: observers close their books too
+        if not ended:
+            hub.emit("on_run_end", _stopped(run))
         raise
 
 
@@ -361,6 +367,7 @@ async def drive_async(run: Run, *, stream_model: bool) -> AsyncIterator[Event]:
     hub = setup.observers
     provider = setup.provider
     store = setup.memory.store
+    ended = False
     try:
         event: Any = run.begin(await run.open_session())
         await run.summarize()
@@ -428,6 +435,7 @@ async def drive_async(run: Run, *, stream_model: bool) -> AsyncIterator[Event]:
         event = run.finish()
         if hub:
             await hub.aemit("on_run_end", event)
+        ended = True
         yield event
     except TimeoutError as exc:
         error = exc if isinstance(exc, RunTimeoutError) else run.timeout_error()
@@ -437,6 +445,10 @@ async def drive_async(run: Run, *, stream_model: bool) -> AsyncIterator[Event]:
         raise error from None
     except Exception as exc:
         await hub.aemit("on_run_end", RunFailed.from_exception(run.run_id, exc))
+        raise
+    except BaseException:  # cancelled, or its stream closed mid-run
+        if not ended and hub:
+            await hub.aemit("on_run_end", _stopped(run))
         raise
 
 
@@ -519,6 +531,11 @@ async def _call_tools_streaming(
 
 
 # -- shared pieces --------------------------------------------------------------------
+
+
+def _stopped(run: Run) -> RunFailed:
+    """What observers hear of a run stopped from outside (cancelled, its stream closed)."""
+    return RunFailed(run.run_id, "cancelled", "The run was stopped before it finished.", status=499)
 
 
 def _require_response(response: ModelResponse | None, provider: Provider) -> ModelResponse:

@@ -256,3 +256,27 @@ async def test_a_cancelled_run_closes_its_tool_span_as_failed(telemetry: Telemet
     assert span.status.status_code.name == "ERROR"
     assert span.attributes is not None
     assert span.attributes["error.type"] == "CancelledError"
+    run = telemetry.span("invoke_agent")  # the run's span is closed too, not left open
+    assert run.status.status_code.name == "ERROR"
+    assert run.attributes is not None
+    assert run.attributes["error.type"] == "cancelled"
+
+
+def test_a_stream_closed_mid_run_closes_the_run_span(telemetry: Telemetry) -> None:
+    provider = ScriptedProvider([call("explode", reason="x"), "Streamed answer."], cycle=True)
+    agent = Agent([explode], provider, policies=[traced(telemetry)])
+    events = agent.stream("go")
+    assert next(events).type == "run_started"
+    events.close()  # the client went away
+    (run,) = [s for s in telemetry.spans() if s.name == "invoke_agent"]
+    assert run.attributes is not None
+    assert run.attributes["error.type"] == "cancelled"
+
+    telemetry.exporter.clear()
+    whole = agent.stream("again")
+    for event in whole:
+        if event.type == "run_finished":
+            break
+    whole.close()  # closed after the end: one span, not failed
+    (run,) = [s for s in telemetry.spans() if s.name == "invoke_agent"]
+    assert run.status.status_code.name == "UNSET"
