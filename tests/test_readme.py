@@ -746,3 +746,41 @@ def test_two_commands_start_the_demo_and_curl_it(tmp_path: Path) -> None:
 def test_plugins_command_runs(tmp_path: Path) -> None:
     (command_line,) = blocks_in("### Plugins", "bash")
     assert "toolbox" in run_in(tmp_path, command_line, readme_env(tmp_path), "bash")
+
+
+def test_docs_pages_pull_existing_readme_sections() -> None:
+    """docs/ pages include README sections by heading (docs/hooks.py): a renamed heading
+    must fail here, not only in CI's `mkdocs build --strict`."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("docs_hooks", ROOT / "docs" / "hooks.py")
+    assert spec
+    assert spec.loader
+    hooks = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(hooks)
+    pages = sorted((ROOT / "docs").rglob("*.md"))
+    assert len(pages) >= 20
+    for page in pages:
+        rendered = hooks.on_page_markdown(page.read_text(), None, None, None)
+        assert "{{ readme" not in rendered, page
+    fastapi = hooks.on_page_markdown((ROOT / "docs/adapters/fastapi.md").read_text(), *[None] * 3)
+    assert "AgentRouter(agent, identity=current_user)" in fastapi
+    assert "## Flask" not in fastapi
+
+
+def test_docs_build_command_in_development(tmp_path: Path) -> None:
+    """The "## Development" block builds the site (the docs group is installed here)."""
+    pytest.importorskip("mkdocs", reason="needs the docs group: pip install --group docs")
+    (command_line,) = blocks_in("## Development", "bash")
+    command_line = command_line.replace("pip install -q --group docs && ", "")
+    command_line = command_line.replace("/tmp/selectools-site", str(tmp_path / "site"))
+    out = subprocess.run(
+        ["bash", "-c", command_line],
+        cwd=ROOT,
+        env=readme_env(tmp_path, NO_MKDOCS_2_WARNING="1"),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert (tmp_path / "site" / "adapters" / "fastapi" / "index.html").exists()
