@@ -1,7 +1,8 @@
 """Background jobs: agent runs that outlive the HTTP request that started them.
 
 - `record`: a job's fixed record and changing state.
-- `store`: the `JobStore` contract and `InMemoryJobStore`; `redis_store`: `RedisJobStore`.
+- `store`: the `JobStore` contract and `InMemoryJobStore`; `redis_store`:
+  `RedisJobStore`; `sql_store`: `SQLAlchemyJobStore` (SQLite, PostgreSQL).
 - `runner`: `execute_job`, the same steps in any process (lease, skip finished
   items, journal, cancel, timeout).
 - `journal`: the step journal that keeps completed write-tool calls from running twice.
@@ -19,6 +20,7 @@ from .record import JobRecord, JobState
 from .redis_store import RedisJobStore
 from .runner import execute_job
 from .service import Jobs
+from .sql_store import SQLAlchemyJobStore
 from .store import InMemoryJobStore, JobStore
 
 __all__ = [
@@ -31,5 +33,6 @@ __all__ = [
     "JobStore",
     "Jobs",
     "RedisJobStore",
+    "SQLAlchemyJobStore",
     "execute_job",
 ]

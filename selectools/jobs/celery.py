@@ -52,19 +52,31 @@ class CeleryExecutor:
         self.app.send_task(TASK_NAME, args=[job_id], queue=self.queue)
 
 
-def configure(app: Any, *, visibility_timeout: float = 3600.0, queue: str = DEFAULT_QUEUE) -> None:
+def configure(
+    app: Any,
+    *,
+    visibility_timeout: float = 3600.0,
+    restore_every: int = 10,
+    queue: str = DEFAULT_QUEUE,
+) -> None:
     """The settings job delivery relies on (call on both the web and the worker side).
 
     `visibility_timeout`: how long Redis waits before handing an unacknowledged
     job (its worker died) to another worker; keep it above your longest job
-    unless the lease is all you rely on (a live holder makes a second delivery wait).
+    unless the lease is all you rely on (a live holder makes a second delivery
+    wait). `restore_every`: seconds between a worker's looks for such jobs
+    (kombu's default, 10 s throttled tenfold, waits up to 100 s).
     """
     app.conf.update(
         task_acks_late=True,
         task_reject_on_worker_lost=True,
         worker_prefetch_multiplier=1,  # a worker holds only the jobs it runs
         task_default_queue=queue,
-        broker_transport_options={"visibility_timeout": visibility_timeout},
+        broker_transport_options={
+            "visibility_timeout": visibility_timeout,
+            "unacked_restore_interval": restore_every,
+            "unacked_restore_throttle": 1,
+        },
         broker_connection_retry_on_startup=True,
     )
 
@@ -96,7 +108,9 @@ def install_job_task(
         max_retries=None,
     )
     def run_job(task: Any, job_id: str) -> str | None:
-        holder = f"{holder_base}:{task.request.id}"
+        # one holder per execution: a redelivered message keeps its task id, and two
+        # deliveries of one job in one process must not share the lease
+        holder = f"{holder_base}:{task.request.id}:{uuid.uuid4().hex[:8]}"
         try:
             return run_coroutine_sync(
                 execute_job(the_agent(), store, job_id, holder=holder, lease_seconds=lease_seconds)

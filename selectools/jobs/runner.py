@@ -58,6 +58,9 @@ async def execute_job(
     if not await asyncio.to_thread(store.claim, job_id, holder, lease_seconds):
         raise JobBusyError(f"Job {job_id} is being run by another worker.")
     try:
+        state = await asyncio.to_thread(store.state, job_id)
+        if state is None or state.terminal:  # it ended between our first look and the lease
+            return state.status if state is not None else None
         return await _run(agent, store, record, holder, lease_seconds, watch_seconds)
     finally:
         await asyncio.to_thread(store.release, job_id, holder)

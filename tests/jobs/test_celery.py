@@ -22,7 +22,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import REDIS_URL, _port_open
+from tests.conftest import POSTGRES_URL, REDIS_URL, _port_open
 
 pytest.importorskip("celery", reason='needs celery: pip install -e ".[celery]"')
 if not _port_open("127.0.0.1", 6379):
@@ -32,7 +32,7 @@ if not _port_open("127.0.0.1", 6379):
 
 from celery import Celery
 
-from selectools.jobs import Jobs, RedisJobStore
+from selectools.jobs import Jobs, RedisJobStore, SQLAlchemyJobStore
 from selectools.jobs.celery import CeleryExecutor, configure
 from tests.fakes.job_agent import build_agent
 from tests.fakes.servers import UvicornThread
@@ -75,7 +75,9 @@ class Workers:
 
 
 class Setup:
-    def __init__(self, url: str, store: RedisJobStore, workers: Workers, db: Path) -> None:
+    def __init__(
+        self, url: str, store: RedisJobStore | SQLAlchemyJobStore, workers: Workers, db: Path
+    ) -> None:
         self.url = url
         self.store = store
         self.workers = workers
@@ -113,7 +115,7 @@ class Setup:
         return dict(rows)
 
 
-def web_app(store: RedisJobStore, queue: str) -> Any:
+def web_app(store: RedisJobStore | SQLAlchemyJobStore, queue: str) -> Any:
     from fastapi import FastAPI, Header, HTTPException
 
     from selectools_fastapi import AgentRouter
@@ -134,22 +136,36 @@ def web_app(store: RedisJobStore, queue: str) -> Any:
     return app
 
 
-@pytest.fixture(scope="module")
-def setup(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Setup]:
+@pytest.fixture(scope="module", params=["redis-store", "postgres-store"])
+def setup(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Setup]:
+    """The broker is Redis; the jobs live in Redis, then in PostgreSQL."""
     run = uuid.uuid4().hex[:10]
     namespace, queue = f"test-jobs-{run}", f"test-jobs-{run}"
     db = tmp_path_factory.mktemp("jobs") / "sales.db"
     sqlite3.connect(db).execute("CREATE TABLE sales (item TEXT NOT NULL)").connection.commit()
+    store: RedisJobStore | SQLAlchemyJobStore
+    if request.param == "postgres-store":
+        if not _port_open("127.0.0.1", 5432):
+            pytest.skip("PostgreSQL is not running on 127.0.0.1:5432")
+        jobs_url = POSTGRES_URL
+        store = SQLAlchemyJobStore(POSTGRES_URL, table_prefix=f"t{run}_")
+    else:
+        jobs_url = REDIS_URL
+        store = RedisJobStore(REDIS_URL, namespace=namespace)
     env = {
+        "SELECTOOLS_JOBS_URL": jobs_url,
+        "SELECTOOLS_JOBS_TABLE_PREFIX": f"t{run}_",
         "SELECTOOLS_BROKER_URL": REDIS_URL,
         "SELECTOOLS_JOBS_NAMESPACE": namespace,
         "SELECTOOLS_JOBS_QUEUE": queue,
         "SELECTOOLS_AGENT": "tests.fakes.job_agent:build_agent",
         "SELECTOOLS_VISIBILITY_TIMEOUT": "3",
+        "SELECTOOLS_RESTORE_EVERY": "1",
         "SELECTOOLS_LEASE_SECONDS": "2",
         "JOB_TEST_DB": str(db),
     }
-    store = RedisJobStore(REDIS_URL, namespace=namespace)
     workers = Workers(env)
     workers.start()
     try:
@@ -157,8 +173,14 @@ def setup(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Setup]:
             yield Setup(server.url, store, workers, db)
     finally:
         workers.stop()
-        for key in store.client.scan_iter(match=f"*{run}*"):
-            store.client.delete(key)
+        broker = RedisJobStore(REDIS_URL, namespace=namespace).client
+        for key in broker.scan_iter(match=f"*{run}*"):
+            broker.delete(key)
+        if isinstance(store, SQLAlchemyJobStore):
+            with store.engine.begin() as sql:
+                for table in ("jobs", "job_items", "job_events", "job_journal"):
+                    sql.exec_driver_sql(f"DROP TABLE IF EXISTS t{run}_{table}")
+            store.engine.dispose()
 
 
 def test_fifty_jobs_submitted_over_http_all_complete_once(setup: Setup) -> None:

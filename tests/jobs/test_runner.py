@@ -127,3 +127,19 @@ def test_in_process_jobs_past_the_limit_wait_queued() -> None:
     while store.state(ids[2]).status != "succeeded":  # type: ignore[union-attr]
         assert time.monotonic() < deadline
         time.sleep(0.01)
+
+
+async def test_two_deliveries_of_one_job_run_it_once() -> None:
+    """A duplicate delivery (a short visibility timeout, a retry) finds the lease taken."""
+    WRITES.clear()
+    store = InMemoryJobStore()
+    job_id = job(store, "dup")
+    agent = Agent([save_note], ScriptedProvider(responder=respond, latency=0.05))
+    outcomes = await asyncio.gather(
+        execute_job(agent, store, job_id, holder="host:task-1:a"),
+        execute_job(agent, store, job_id, holder="host:task-1:b"),
+        return_exceptions=True,
+    )
+    assert sorted(type(o).__name__ for o in outcomes) == ["JobBusyError", "str"]
+    assert WRITES == ["dup"]
+    assert [n for _, n, _ in store.events(job_id)].count("job_finished") == 1
