@@ -136,7 +136,7 @@ class Agent:
         identity: str | None = ...,
         metadata: Mapping[str, Any] | None = ...,
         config: AgentConfig | Mapping[str, Any] | None = ...,
-        output_type: Mapping[str, Any],
+        output_type: Mapping[str, Any] | None,
         output_retries: int = ...,
     ) -> AgentResult[Any]: ...
 
@@ -199,7 +199,7 @@ class Agent:
         identity: str | None = ...,
         metadata: Mapping[str, Any] | None = ...,
         config: AgentConfig | Mapping[str, Any] | None = ...,
-        output_type: Mapping[str, Any],
+        output_type: Mapping[str, Any] | None,
         output_retries: int = ...,
     ) -> AgentResult[Any]: ...
 

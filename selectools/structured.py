@@ -46,6 +46,7 @@ __all__ = [
     "OutputValidationError",
     "StructuredOutput",
     "astructured_events",
+    "check_output_schema",
     "structured_events",
     "structured_result",
 ]
@@ -182,6 +183,17 @@ class OutputSpec:
                 errors=exc.errors,
                 raw=text,
             ) from None
+
+
+def check_output_schema(schema: Mapping[str, Any]) -> None:
+    """Raise ValueError (a 422 on the wire) for a dict that is not a usable JSON Schema."""
+    jsonschema = require("jsonschema", extra="schema", feature="output_schema")
+    try:
+        jsonschema.validators.validator_for(schema).check_schema(schema)
+    except jsonschema.SchemaError as exc:
+        raise ValueError(f"not a valid JSON Schema: {exc.message}") from None
+    if len(json.dumps(schema)) > 20_000:
+        raise ValueError("the JSON Schema is too large (over 20,000 characters)")
 
 
 def _pydantic_errors(exc: ValidationError) -> list[str]:

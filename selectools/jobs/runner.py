@@ -140,6 +140,7 @@ async def _run_item(
             identity=record.owner,
             metadata=record.metadata,
             config=overrides,
+            output_type=body.output_schema,
         )
     except Exception as exc:  # one input's failure is its answer
         if charge is not None and (used := used_by(exc)) is not None:

@@ -127,6 +127,7 @@ def _run_kwargs(
         "identity": caller.identity,
         "metadata": caller.metadata,
         "config": overrides,
+        "output_type": body.output_schema,
     }
 
 
@@ -351,7 +352,12 @@ def chat_completions_sync(
 
 
 def _chat_kwargs(body: ChatCompletionRequest, caller: Caller) -> dict[str, Any]:
-    return {"identity": caller.identity, "metadata": caller.metadata, "config": body.overrides()}
+    return {
+        "identity": caller.identity,
+        "metadata": caller.metadata,
+        "config": body.overrides(),
+        "output_type": body.output_type(),
+    }
 
 
 def _chat_stream(

@@ -25,6 +25,7 @@ from pydantic import (
     SerializerFunctionWrapHandler,
     TypeAdapter,
     computed_field,
+    field_validator,
     model_serializer,
     model_validator,
 )
@@ -42,6 +43,7 @@ from ..events import (
 )
 from ..messages import Message, ToolCall
 from ..results import AgentResult
+from ..structured import check_output_schema
 from ..usage import Usage
 
 __all__ = [
@@ -203,6 +205,19 @@ class InvokeRequest(BaseModel):
     )
     session_id: SessionId | None = Field(default=None, description="Continue this conversation.")
     config: RunOptions | None = None
+    output_schema: dict[str, Any] | None = Field(
+        default=None,
+        description="A JSON Schema the answer must fit: the model is asked for it, an invalid "
+        "answer is repaired, and the validated value comes back as `parsed` (`output` is its "
+        "JSON). An answer that never fits is a 502 `output_validation_error`.",
+    )
+
+    @field_validator("output_schema")
+    @classmethod
+    def _a_real_schema(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
+        if value is not None:
+            check_output_schema(value)
+        return value
 
     def input_chars(self) -> int:
         if isinstance(self.input, str):
@@ -223,6 +238,31 @@ class BatchRequest(BaseModel):
     inputs: list[InvokeRequest] = Field(min_length=1)
 
 
+class JsonSchemaFormat(BaseModel):
+    name: str = Field(default="output", max_length=64)
+    schema_: dict[str, Any] = Field(alias="schema")
+    strict: bool | None = None
+
+    @field_validator("schema_")
+    @classmethod
+    def _a_real_schema(cls, value: dict[str, Any]) -> dict[str, Any]:
+        check_output_schema(value)
+        return value
+
+
+class ResponseFormat(BaseModel):
+    """OpenAI's `response_format`."""
+
+    type: Literal["text", "json_object", "json_schema"]
+    json_schema: JsonSchemaFormat | None = None
+
+    @model_validator(mode="after")
+    def _schema_given(self) -> ResponseFormat:
+        if self.type == "json_schema" and self.json_schema is None:
+            raise ValueError("response_format type 'json_schema' needs 'json_schema'")
+        return self
+
+
 class ChatCompletionRequest(BaseModel):
     """The subset of OpenAI's chat-completions body the agent honours (other keys ignored,
     except client-side tools, which are refused: see `check_supported`)."""
@@ -237,6 +277,22 @@ class ChatCompletionRequest(BaseModel):
     tools: list[Any] | None = Field(default=None, description="Refused unless empty (400).")
     functions: list[Any] | None = Field(default=None, description="Refused unless empty (400).")
     tool_choice: Any = Field(default=None, description='Only "auto" or "none" (else 400).')
+    response_format: ResponseFormat | None = Field(
+        default=None,
+        description='{"type": "json_schema", "json_schema": {"name", "schema"}} makes the '
+        'answer fit the schema (repaired when invalid); {"type": "json_object"} any JSON object.',
+    )
+
+    def output_type(self) -> dict[str, Any] | None:
+        """The JSON Schema `response_format` asks for (None: free text)."""
+        if self.response_format is None or self.response_format.type == "text":
+            return None
+        if self.response_format.type == "json_object":
+            return {"type": "object"}
+        assert self.response_format.json_schema is not None
+        schema = dict(self.response_format.json_schema.schema_)
+        schema.setdefault("title", self.response_format.json_schema.name)
+        return schema
 
     def check_supported(self) -> None:
         """Client-side tools would be silently ignored (the agent runs its own): refuse them."""
@@ -308,6 +364,10 @@ class InvokeResponse(BaseModel):
     usage: UsageOut
     cost_usd: float | None
     provider: str = Field(default="", description="The provider that gave the last answer.")
+    parsed: Any = Field(
+        default=None,
+        description="With `output_schema` (or `response_format`): the validated answer as JSON.",
+    )
 
     @computed_field(  # type: ignore[prop-decorator]
         description="True when the providers were down and `output` is the configured "

@@ -38,6 +38,11 @@ schema = schemathesis.openapi.from_asgi("/openapi.json", FASTAPI)
 
 
 def check(response: Any) -> None:
+    if response.status_code == 502 and "output_validation_error" in response.text:
+        # a fuzzed output_schema the scripted model ("fuzzed") cannot meet: the model's
+        # failure, answered in the documented shape
+        assert response.json()["error"]["type"] == "output_validation_error"
+        return
     assert response.status_code < 500, (response.status_code, response.text[:500])
     if response.status_code >= 400 and response.status_code not in (401, 405):
         # 401 is the host's auth, 405 the framework's router (a method no route has)
