@@ -78,6 +78,11 @@ class ConversationMemory:
         self.summarizer: Summarizer | None = (
             Summarizer() if summarize is True else summarize if summarize else None
         )
+        if self.summarizer is not None and max_tokens is None and max_messages is None:
+            raise ValueError(
+                "ConversationMemory(summarize=...) summarizes what the window drops: "
+                "set max_tokens= (or max_messages=) too."
+            )
         summary_tokens = self.summarizer.max_tokens if self.summarizer is not None else 0
         if summary_tokens and max_tokens is not None and max_tokens <= summary_tokens + 8:
             raise ValueError(

@@ -199,6 +199,8 @@ def test_an_empty_summary_does_not_erase_the_previous_one() -> None:
 def test_a_budget_too_small_for_the_summary_is_refused() -> None:
     with pytest.raises(ValueError, match="leaves no room"):
         ConversationMemory(max_tokens=100, summarize=Summarizer(max_tokens=200))
+    with pytest.raises(ValueError, match="set max_tokens="):
+        ConversationMemory(summarize=True)
 
 
 def test_a_forged_summary_in_the_input_is_not_trusted() -> None:
