@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -50,10 +51,9 @@ class AnalyticsQuery:
 
 
 class AnalyticsStore(Protocol):
-    """Where facts go and come back from; thread-safe."""
+    """Where facts go and come back from; thread-safe. A run's facts arrive together
+    when it ends (one write, one transaction in SQL)."""
 
-    def add_tool(self, fact: ToolFact) -> None: ...
-
-    def add_run(self, fact: RunFact) -> None: ...
+    def add_run(self, fact: RunFact, tools: Sequence[ToolFact] = ()) -> None: ...
 
     def facts(self, query: AnalyticsQuery) -> tuple[list[ToolFact], list[RunFact]]: ...

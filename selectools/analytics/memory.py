@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections import deque
+from collections.abc import Sequence
 
 from .facts import AnalyticsQuery, RunFact, ToolFact
 
@@ -18,12 +19,9 @@ class InMemoryAnalyticsStore:
         self._runs: deque[RunFact] = deque(maxlen=max_facts)
         self._lock = threading.Lock()
 
-    def add_tool(self, fact: ToolFact) -> None:
+    def add_run(self, fact: RunFact, tools: Sequence[ToolFact] = ()) -> None:
         with self._lock:
-            self._tools.append(fact)
-
-    def add_run(self, fact: RunFact) -> None:
-        with self._lock:
+            self._tools.extend(tools)
             self._runs.append(fact)
 
     def facts(self, query: AnalyticsQuery) -> tuple[list[ToolFact], list[RunFact]]:

@@ -1,5 +1,8 @@
 """The Analytics policy: one fact per tool call (tool face) and per run (run hooks).
 
+A run's tool facts wait in memory until the run ends, then go to the store
+with the run's own fact in one write (one SQL transaction per run).
+
 A run's identity reaches the run hooks through the model requests it makes
 (the provider face notes it), since a run's end event does not carry it.
 """
@@ -31,6 +34,7 @@ class Analytics(ToolPolicy):
     def __init__(self, store: AnalyticsStore | None = None) -> None:
         self.store: AnalyticsStore = store if store is not None else InMemoryAnalyticsStore()
         self._runs: OrderedDict[str, tuple[str | None, str | None]] = OrderedDict()
+        self._calls: dict[str, list[ToolFact]] = {}  # a run's tool calls, written at its end
         self._lock = threading.Lock()
 
     def __repr__(self) -> str:
@@ -62,6 +66,7 @@ class Analytics(ToolPolicy):
     def on_run_end(self, event: RunFinished | RunFailed) -> None:
         with self._lock:
             identity, session_id = self._runs.pop(event.run_id, (None, None))
+            calls = self._calls.pop(event.run_id, [])
         if isinstance(event, RunFinished):
             usage = event.result.usage
             fact = RunFact(
@@ -75,7 +80,7 @@ class Analytics(ToolPolicy):
             )
         else:
             fact = RunFact(time.time(), False, identity, session_id, 0, 0, 0.0, event.error_type)
-        self.store.add_run(fact)
+        self.store.add_run(fact, calls)
 
     def _note(self, run_id: str, identity: str | None, session_id: str | None) -> None:
         with self._lock:
@@ -84,7 +89,8 @@ class Analytics(ToolPolicy):
                 return
             self._runs[run_id] = (identity, session_id if known is None else known[1] or session_id)
             while len(self._runs) > _MAX_OPEN_RUNS:  # runs abandoned without an end
-                self._runs.popitem(last=False)
+                stale, _ = self._runs.popitem(last=False)
+                self._calls.pop(stale, None)
 
     # -- provider face: whose run is this -------------------------------------------
 
@@ -100,17 +106,17 @@ class Analytics(ToolPolicy):
 
     def after_tool(self, invocation: ToolInvocation, record: ToolCallRecord) -> None:
         context = invocation.context
-        self.store.add_tool(
-            ToolFact(
-                time=time.time(),
-                tool=record.name,
-                ok=record.ok,
-                error_type=record.error_type,
-                duration_ms=record.duration_ms,
-                identity=context.identity,
-                session_id=context.session_id,
-            )
+        fact = ToolFact(
+            time=time.time(),
+            tool=record.name,
+            ok=record.ok,
+            error_type=record.error_type,
+            duration_ms=record.duration_ms,
+            identity=context.identity,
+            session_id=context.session_id,
         )
+        with self._lock:
+            self._calls.setdefault(context.run_id, []).append(fact)
 
 
 class _NotingProvider(ProviderWrapper):

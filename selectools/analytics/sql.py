@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import zlib
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from ..extras import require
@@ -94,12 +95,11 @@ class SQLAnalyticsStore:
                 conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
             self.metadata.create_all(conn, checkfirst=True)
 
-    def add_tool(self, fact: ToolFact) -> None:
+    def add_run(self, fact: RunFact, tools: Sequence[ToolFact] = ()) -> None:
+        """The run and its tool calls in one transaction."""
         with self.engine.begin() as conn:
-            conn.execute(self.tools.insert().values(**_row(fact)))
-
-    def add_run(self, fact: RunFact) -> None:
-        with self.engine.begin() as conn:
+            if tools:
+                conn.execute(self.tools.insert(), [_row(tool) for tool in tools])
             conn.execute(self.runs.insert().values(**_row(fact)))
 
     def facts(self, query: AnalyticsQuery) -> tuple[list[ToolFact], list[RunFact]]:
