@@ -77,10 +77,11 @@ def plan_window(
     before `floor` (already summarized) are kept only when pinned.
     """
     groups = _groups(messages)
-    if budget.unlimited:
-        kept_all = [g for g in groups if g[0] >= floor or messages[g[0]].role == "system"]
-        return WindowPlan(tuple(i for group in kept_all for i in group), floor)
     pinned = _pinned(messages, groups, pin_first_user)
+    if budget.unlimited:
+        pins = set(pinned)
+        kept_all = [group for g, group in enumerate(groups) if group[0] >= floor or g in pins]
+        return WindowPlan(tuple(i for group in kept_all for i in group), floor)
     count, tokens = reserved
     for g in pinned:
         count += len(groups[g])

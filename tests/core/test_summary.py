@@ -234,3 +234,28 @@ def test_a_slow_summarizer_is_bounded_by_the_run_timeout(mode: str) -> None:
     with pytest.raises(RunTimeoutError):
         run()
     assert time.monotonic() - started < 3  # the run did not wait the summarizer's 5 s out
+
+
+def test_a_stored_summary_without_a_summarizer_still_keeps_the_pins() -> None:
+    """Memory settings changed: no limit and no summarizer any more, but the session has a
+    summary. The covered turns stay summarized; the pinned goal stays."""
+    from selectools.memory.summary import StoredSummary, summary_record
+
+    memory = ConversationMemory()
+    history = [
+        Message.user("goal"),
+        Message.assistant("a0"),
+        Message.user("q1"),
+        Message.assistant("a1"),
+        summary_record(StoredSummary("they talked", covers=4)),
+        Message.user("q2"),
+        Message.assistant("a2"),
+    ]
+    sent = memory.select((), history, [Message.user("q3")]).messages
+    assert [m.content for m in sent] == [
+        "Summary of the earlier conversation:\nthey talked",
+        "goal",
+        "q2",
+        "a2",
+        "q3",
+    ]
