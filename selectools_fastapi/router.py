@@ -30,6 +30,7 @@ from selectools.serving import (
     Page,
     ServingOptions,
     Stream,
+    builder,
     handlers,
     listing,
     pages,
@@ -145,6 +146,24 @@ class AgentRouter(APIRouter):
             from .websocket import add_websocket_route
 
             add_websocket_route(self, get_agent, identity, context, opts)
+
+        if opts.builder:
+
+            @self.get("/builder/catalog", include_in_schema=False)
+            async def builder_catalog(request: Request) -> Response:
+                return _send(builder.catalog(await get_agent(request), opts))
+
+            @self.post("/builder/export", include_in_schema=False)
+            async def builder_export(body: builder.ExportRequest) -> Response:
+                return _send(builder.export(body))
+
+            @self.post("/builder/try", include_in_schema=False)
+            @with_caller
+            async def builder_try(
+                request: Request, body: builder.TryRequest, caller: Caller = who
+            ) -> Response:
+                agent = await get_agent(request)
+                return _send(await builder.try_spec(agent, body, caller, opts))
 
         for name in pages.PAGES:
             if getattr(opts, name):

@@ -59,6 +59,7 @@ _CONFIG_FIELDS = {
     "SELECTOOLS_AUDIT_ADMIN": "audit_admin",
     "SELECTOOLS_PLAYGROUND": "playground",
     "SELECTOOLS_BUILDER": "builder",
+    "SELECTOOLS_BUILDER_PROVIDERS": "builder_providers",
     "SELECTOOLS_ANALYTICS_ROUTE": "analytics_route",
     "SELECTOOLS_ANALYTICS_ADMIN": "analytics_admin",
     "SELECTOOLS_WEBSOCKET": "websocket",
@@ -140,6 +141,8 @@ class Selectools:
         add_job_routes(bp)
         if app.config["SELECTOOLS_MCP"]:
             _add_mcp(bp, chosen)
+        if options.builder:
+            _add_builder(bp)
         if options.websocket:
             from .websocket import add_websocket_route
 
@@ -245,6 +248,29 @@ def _add_audit(bp: Blueprint) -> None:
     def list_audit() -> Response:
         params = request.args.to_dict()
         return _send(audit.list_audit_sync(_agent(), params, _caller(), _state().options))
+
+
+def _add_builder(bp: Blueprint) -> None:
+    """`{prefix}/builder/...` (SELECTOOLS_BUILDER): see `selectools.serving.builder`."""
+    from selectools.bridge import run_coroutine_sync
+    from selectools.serving import builder
+
+    @bp.get("/builder/catalog")
+    @_answers_our_errors
+    def builder_catalog() -> Response:
+        return _send(builder.catalog(_agent(), _state().options))
+
+    @bp.post("/builder/export")
+    @_answers_our_errors
+    def builder_export() -> Response:
+        return _send(builder.export(_body(builder.ExportRequest)))
+
+    @bp.post("/builder/try")
+    @_answers_our_errors
+    def builder_try() -> Response:
+        body = _body(builder.TryRequest)
+        tried = builder.try_spec(_agent(), body, _caller(), _state().options)
+        return _send(run_coroutine_sync(tried))
 
 
 def _page_view(name: pages.PageName) -> ViewFunc:

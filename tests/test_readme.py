@@ -344,6 +344,11 @@ def test_websocket_example() -> None:
     assert run_block("### WebSocket", {}) == "run_started\ntext_delta\ntext_delta\nHi there.\n"
 
 
+def test_builder_example() -> None:
+    out = run_block("### Agent builder", {})
+    assert out == "['shout']\nname: loud\nsystem_prompt: Shout.\nlimits:\n  max_iterations: 2\n"
+
+
 def test_playground_example() -> None:
     assert run_block("### Playground", {}) == "200 text/html; charset=utf-8 True\n"
     for image in re.findall(r"!\[[^\]]*\]\((docs/screenshots/[^)]+)\)", README):

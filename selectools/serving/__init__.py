@@ -34,7 +34,7 @@ route against both.
 
 from __future__ import annotations
 
-from . import handlers, listing, pages, sse, wire, wire_pages
+from . import builder, handlers, listing, pages, sse, wire, wire_pages
 from .body import BodyBudget, parse, read_async, read_sync
 from .errors import (
     InvalidRequestError,
@@ -58,6 +58,7 @@ __all__ = [
     "Stream",
     "error_answer",
     "error_body",
+    "builder",
     "handlers",
     "listing",
     "log_unexpected",

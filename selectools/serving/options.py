@@ -49,6 +49,8 @@ class ServingOptions:
             (its `Analytics` policy); off by default. A caller sees its own runs'
             analytics only; callers without an identity get 403.
         analytics_admin: `(caller) -> bool`; True lets that caller read everyone's.
+        builder_providers: provider factories (`module:name`) the builder may
+            try besides `openai` (e.g. a local model's); nothing else is imported.
         websocket: serve `{prefix}/ws`, the stream's events over a WebSocket with
             run, cancel and approve messages (Flask: needs flask-sock, in the
             flask extra).
@@ -74,6 +76,7 @@ class ServingOptions:
     analytics_route: bool = False
     analytics_admin: Callable[[Caller], bool] | None = None
     websocket: bool = True
+    builder_providers: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

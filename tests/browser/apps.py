@@ -75,7 +75,14 @@ def build_agent() -> Agent:
     )
 
 
-OPTIONS = ServingOptions(playground=True, builder=True)
+def builder_model(model: str | None = None) -> ScriptedProvider:
+    """The model the builder may try here (`ServingOptions.builder_providers`)."""
+    return ScriptedProvider(responder=respond, model=model or "scripted")
+
+
+OPTIONS = ServingOptions(
+    playground=True, builder=True, builder_providers=("tests.browser.apps:builder_model",)
+)
 
 
 def key_of(headers: Any, query: Any) -> str | None:

@@ -1,0 +1,137 @@
+"""The agent builder's routes (`{prefix}/builder/...`), for `ServingOptions(builder=True)`.
+
+- `GET builder/catalog`: what an agent can be built from: the served agent's
+  tools (each with its `module:name` reference), installed toolkits (from
+  `selectools.registry`) and the providers a spec may name here.
+- `POST builder/export` `{"spec": {...}}`: the spec as YAML, TOML and Python.
+- `POST builder/try` `{"spec": {...}, "input": "..."}`: build that agent and
+  stream one run as SSE, like `/stream`.
+
+A spec tried here may use only what the catalog lists: the served agent's
+tools, installed toolkits, the `openai` provider (its key from the server's
+environment) and the factories in `ServingOptions.builder_providers`. Nothing
+a caller sends is imported beyond that, and no secret is ever shown: specs
+refuse secret-looking keys.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from ..agent import Agent
+from ..spec import PROVIDERS, AgentSpec, SpecError
+from .handlers import Answer, Stream, stream
+from .options import Caller, ServingOptions
+from .wire import InvokeRequest
+
+__all__ = ["ExportRequest", "TryRequest", "catalog", "export", "try_spec"]
+
+
+class ExportRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    spec: dict[str, Any]
+
+
+class TryRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    spec: dict[str, Any]
+    input: str = Field(min_length=1)
+    session_id: str | None = None
+
+
+def _reference(tool: Any) -> str | None:
+    function = getattr(tool, "function", None)
+    module = getattr(function, "__module__", None)
+    name = getattr(function, "__name__", None)
+    if not module or not name or module == "__main__":
+        return None
+    import importlib
+
+    try:
+        found = getattr(importlib.import_module(module), name, None)
+    except ImportError:
+        return None
+    return f"{module}:{name}" if found is tool or found is function else None
+
+
+def _catalog_data(agent: Agent, options: ServingOptions) -> dict[str, Any]:
+    from ..registry import describe_installed
+
+    tools = [
+        {
+            "name": name,
+            "description": agent.tools[name].description.strip().split("\n\n", 1)[0],
+            "ref": _reference(agent.tools[name]),
+            "writes": agent.tools[name].writes,
+        }
+        for name in agent.tools
+    ]
+    toolkits = [
+        {
+            "name": info.name,
+            "description": info.description,
+            "tools": None if info.tools is None else [t.name for t in info.tools],
+            "note": info.note,
+        }
+        for info in describe_installed()
+    ]
+    return {
+        "tools": tools,
+        "toolkits": toolkits,
+        "providers": [*PROVIDERS, *options.builder_providers],
+        "system_prompt": agent.system_prompt,
+        "limits": {
+            "max_iterations": agent.config.max_iterations,
+            "run_timeout": agent.config.run_timeout,
+            "tool_timeout": agent.config.tool_timeout,
+        },
+    }
+
+
+def catalog(agent: Agent, options: ServingOptions) -> Answer:
+    import json
+
+    return Answer(200, json.dumps(_catalog_data(agent, options)).encode())
+
+
+def export(body: ExportRequest) -> Answer:
+    import json
+
+    try:
+        spec = AgentSpec.parse(body.spec)
+        files = {"yaml": spec.to_yaml(), "toml": spec.to_toml(), "python": spec.to_python()}
+    except Exception as exc:
+        return Answer.failure(exc)
+    return Answer(200, json.dumps(files).encode())
+
+
+def _allowed(spec: AgentSpec, agent: Agent, options: ServingOptions) -> None:
+    known = {ref for name in agent.tools if (ref := _reference(agent.tools[name]))}
+    from ..registry import installed
+
+    toolkits = {ep.name for ep in installed()}
+    for tool in spec.tools:
+        if tool.ref is not None and tool.ref not in known:
+            raise SpecError(f"tools: {tool.ref} is not one of this server's tools.")
+        if tool.toolkit is not None and tool.toolkit not in toolkits:
+            raise SpecError(f"tools: no installed toolkit is named {tool.toolkit!r}.")
+    factory = spec.provider.factory
+    if factory is not None and factory not in options.builder_providers:
+        raise SpecError(f"provider.factory {factory!r} is not offered by this server.")
+
+
+async def try_spec(
+    agent: Agent, body: TryRequest, caller: Caller, options: ServingOptions
+) -> Answer | Stream:
+    """Build the spec's agent (from the catalog only) and stream one run of it."""
+    try:
+        spec = AgentSpec.parse(body.spec)
+        _allowed(spec, agent, options)
+        built = spec.build()
+        built.memory = agent.memory  # the served agent's sessions, owner-checked as usual
+        request = InvokeRequest(input=body.input, session_id=body.session_id)
+    except Exception as exc:
+        return Answer.failure(exc)
+    return await stream(built, request, caller, options)
