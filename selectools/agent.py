@@ -27,8 +27,12 @@ from .tools.toolkit import Toolkit
 from .usage import Usage, UsageTotals
 
 if TYPE_CHECKING:
+    import os
+
     from .analytics import AnalyticsReport
-    from .batch import BatchResults
+    from .batch import BatchProgress, BatchResults, Checkpoint
+    from .policies.quota import Quota
+    from .policies.ratelimit import RateLimiter
 
 __all__ = ["Agent", "RunInput"]
 
@@ -259,7 +263,13 @@ class Agent:
         *,
         concurrency: int = 8,
         progress: bool | None = None,
-        **options: Any,
+        checkpoint: str | os.PathLike[str] | Checkpoint | None = None,
+        rate_limit: RateLimiter | str | None = None,
+        quota: Quota | None = None,
+        identity: str | None = None,
+        metadata: Mapping[str, Any] | None = None,
+        config: AgentConfig | Mapping[str, Any] | None = None,
+        on_progress: Callable[[BatchProgress], Any] | None = None,
     ) -> BatchResults:
         """Run every input, at most `concurrency` at once; outcomes in input order.
 
@@ -273,7 +283,17 @@ class Agent:
         from .batch import run_agent_batch
 
         return await run_agent_batch(
-            self, inputs, concurrency=concurrency, progress=progress, **options
+            self,
+            inputs,
+            concurrency=concurrency,
+            progress=progress,
+            checkpoint=checkpoint,
+            rate_limit=rate_limit,
+            quota=quota,
+            identity=identity,
+            metadata=metadata,
+            config=config,
+            on_progress=on_progress,
         )
 
     def batch(
@@ -282,13 +302,30 @@ class Agent:
         *,
         concurrency: int = 8,
         progress: bool | None = None,
-        **options: Any,
+        checkpoint: str | os.PathLike[str] | Checkpoint | None = None,
+        rate_limit: RateLimiter | str | None = None,
+        quota: Quota | None = None,
+        identity: str | None = None,
+        metadata: Mapping[str, Any] | None = None,
+        config: AgentConfig | Mapping[str, Any] | None = None,
+        on_progress: Callable[[BatchProgress], Any] | None = None,
     ) -> BatchResults:
         """`abatch`, blocking; fine inside a running event loop. Ctrl-C stops it, and
         with a checkpoint the next call carries on where it stopped."""
         from .bridge import run_coroutine_sync
 
-        batch = self.abatch(inputs, concurrency=concurrency, progress=progress, **options)
+        batch = self.abatch(
+            inputs,
+            concurrency=concurrency,
+            progress=progress,
+            checkpoint=checkpoint,
+            rate_limit=rate_limit,
+            quota=quota,
+            identity=identity,
+            metadata=metadata,
+            config=config,
+            on_progress=on_progress,
+        )
         return run_coroutine_sync(batch)
 
     def analytics(

@@ -51,9 +51,12 @@ def add_job_routes(
 
     @router.get("/jobs/{job_id}/events", responses={**sse, **errors})
     @with_caller
-    async def job_events(job_id: str, caller: Caller = who) -> Response:
-        """The job's events as Server-Sent Events, until it ends."""
-        answer = await asyncio.to_thread(job_handlers.job_events, jobs, job_id, caller, options)
+    async def job_events(request: Request, job_id: str, caller: Caller = who) -> Response:
+        """The job's events as Server-Sent Events, until it ends (after `Last-Event-ID`)."""
+        last = request.headers.get("last-event-id")
+        answer = await asyncio.to_thread(
+            job_handlers.job_events, jobs, job_id, caller, options, last
+        )
         return send(answer)
 
     @router.delete("/jobs/{job_id}", status_code=202, response_model=JobResponse, responses=errors)

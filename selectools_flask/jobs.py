@@ -36,7 +36,8 @@ def add_job_routes(bp: Blueprint) -> None:
     @bp.get("/jobs/<job_id>/events")
     @_answers_our_errors
     def job_events(job_id: str) -> Response:
-        answer = job_handlers.job_events(jobs_of_app(), job_id, _caller(), _state().options)
+        last = request.headers.get("Last-Event-ID")
+        answer = job_handlers.job_events(jobs_of_app(), job_id, _caller(), _state().options, last)
         return _send(answer)
 
     @bp.delete("/jobs/<job_id>")

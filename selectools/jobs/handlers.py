@@ -18,7 +18,7 @@ from ..agent import Agent
 from ..errors import SelectoolsError
 from ..serving import sse
 from ..serving.admission import admission_for
-from ..serving.errors import RequestTooLargeError
+from ..serving.errors import InvalidRequestError, RequestTooLargeError
 from ..serving.handlers import Answer, Stream
 from ..serving.options import Caller, ServingOptions
 from .charging import quota_spec
@@ -99,17 +99,38 @@ def cancel_job(jobs: Jobs, job_id: str, caller: Caller) -> Answer:
     return _job_answer(jobs, job_id, 202)
 
 
-def job_events(jobs: Jobs, job_id: str, caller: Caller, options: ServingOptions) -> Stream | Answer:
-    """`GET /jobs/{id}/events`: the job's events from the first, as SSE, until it ends."""
+def job_events(
+    jobs: Jobs,
+    job_id: str,
+    caller: Caller,
+    options: ServingOptions,
+    last_event_id: str | None = None,
+) -> Stream | Answer:
+    """`GET /jobs/{id}/events`: the job's events as SSE, until it ends.
+
+    From the first event, or after `Last-Event-ID` (each frame's `id:`), so a
+    client that lost its connection picks up where it was.
+    """
     try:
         _visible(jobs, job_id, caller)
+        after = _event_number(last_event_id)
     except Exception as exc:
         return Answer.failure(exc)
-    return Stream(_frames(jobs, job_id, options))
+    return Stream(_frames(jobs, job_id, options, after))
 
 
-async def _frames(jobs: Jobs, job_id: str, options: ServingOptions) -> AsyncIterator[str]:
-    seen = 0
+def _event_number(last_event_id: str | None) -> int:
+    if last_event_id is None or last_event_id == "":
+        return 0
+    if not last_event_id.isdigit() or len(last_event_id) > 18:
+        raise InvalidRequestError("Last-Event-ID must be the `id` of an event this stream sent.")
+    return int(last_event_id)
+
+
+async def _frames(
+    jobs: Jobs, job_id: str, options: ServingOptions, after: int
+) -> AsyncIterator[str]:
+    seen = after
     quiet_since = time.monotonic()
     while True:
         events = await asyncio.to_thread(jobs.store.events, job_id, seen)

@@ -134,3 +134,18 @@ def test_job_items_are_charged_to_the_submitters_quota(
     assert again.status == 429  # used up: the next job is refused at the door
     other = client.request("POST", "/agent/jobs", json={"input": "hi"}, headers=BOB)
     assert other.status == 202  # bob has his own quota
+
+
+def test_events_resume_after_the_last_event_id(api: API) -> None:
+    job = submit(api, {"inputs": [{"input": "a"}, {"input": "b"}]})
+    whole = api.request("GET", f"/agent/jobs/{job['id']}/events")
+    ids = [int(line[4:]) for line in whole.text.splitlines() if line.startswith("id: ")]
+    assert ids == sorted(ids)
+    assert len(ids) == 4
+    headers = {"Authorization": "Bearer token-ada", "Last-Event-ID": str(ids[1])}
+    rest = api.request("GET", f"/agent/jobs/{job['id']}/events", headers=headers)
+    assert [name for name, _ in parse_sse(rest.text)] == ["item_finished", "job_finished"]
+    for bad in ["-1", "abc", "9" * 40]:
+        headers["Last-Event-ID"] = bad
+        refused = api.request("GET", f"/agent/jobs/{job['id']}/events", headers=headers)
+        assert refused.status == 422, bad
