@@ -81,6 +81,7 @@ class AnthropicProvider:
 
             retry = Retry(attempts=max_retries + 1)
         self.retry = retry
+        self._installed = False
         self._client = client
         self._async_client = async_client
         self._async_clients: weakref.WeakKeyDictionary[
@@ -126,22 +127,34 @@ class AnthropicProvider:
 
     # -- the four calls --
 
+    def _check_installed(self) -> None:
+        """Name the `anthropic` extra (which brings both) when the SDK or tenacity is missing."""
+        if not self._installed:
+            require("anthropic", extra="anthropic", feature="AnthropicProvider")
+            if self.retry is not None:
+                require("tenacity", extra="anthropic", feature="AnthropicProvider's retries")
+            self._installed = True
+
     def complete(self, request: ModelRequest) -> ModelResponse:
+        self._check_installed()
         if self.retry is None:
             return self._complete_once(request)
         return self.retry.call(self._complete_once, request, self.name)
 
     async def acomplete(self, request: ModelRequest) -> ModelResponse:
+        self._check_installed()
         if self.retry is None:
             return await self._acomplete_once(request)
         return await self.retry.acall(self._acomplete_once, request, self.name)
 
     def stream(self, request: ModelRequest) -> Iterator[TextChunk | ModelResponse]:
+        self._check_installed()
         if self.retry is None:
             return self._stream_once(request)
         return self.retry.stream(self._stream_once, request, self.name)
 
     def astream(self, request: ModelRequest) -> AsyncIterator[TextChunk | ModelResponse]:
+        self._check_installed()
         if self.retry is None:
             return self._astream_once(request)
         return self.retry.astream(self._astream_once, request, self.name)

@@ -136,6 +136,33 @@ CASES: dict[str, tuple[list[str], list[str]]] = {
         ["from selectools.telemetry import OpenTelemetry\nOpenTelemetry()"],
     ),
     "cli": (["click"], ["from selectools.cli import build\nbuild()"]),
+    "anthropic": (
+        ["anthropic", "tenacity"],
+        [
+            "from selectools import Agent, AnthropicProvider\n"
+            "Agent(provider=AnthropicProvider('claude-sonnet-4-5', api_key='k')).run('hi')",
+        ],
+    ),
+    "bedrock": (
+        ["boto3", "botocore", "tenacity"],
+        [
+            "from selectools import Agent, BedrockProvider\n"
+            "Agent(provider=BedrockProvider('anthropic.claude-3-haiku', "
+            "region_name='us-east-1')).run('hi')",
+        ],
+    ),
+    "celery": (
+        ["celery"],
+        ["from selectools.jobs.celery import CeleryExecutor\nCeleryExecutor(object())"],
+    ),
+    "schema": (
+        ["jsonschema"],
+        [
+            SCRIPTED.replace("['fine']", "['{\"n\": 1}']")
+            + "agent.run('hi', output_type={'type': 'object', 'properties': {'n': "
+            "{'type': 'integer'}}})",
+        ],
+    ),
 }
 
 
