@@ -84,6 +84,25 @@ class OutputSpec:
 
     @classmethod
     def of(cls, output_type: Any) -> OutputSpec:
+        """The spec for a type or schema, built once (a TypeAdapter costs about a millisecond)."""
+        try:
+            key: Any = (
+                json.dumps(output_type, sort_keys=True)
+                if isinstance(output_type, Mapping)
+                else output_type
+            )
+            cached = _SPECS.get(key)
+        except TypeError:  # unhashable or not JSON: build it each time
+            return cls._build(output_type)
+        if cached is None:
+            cached = cls._build(output_type)
+            if len(_SPECS) >= 256:
+                _SPECS.pop(next(iter(_SPECS)))
+            _SPECS[key] = cached
+        return cached
+
+    @classmethod
+    def _build(cls, output_type: Any) -> OutputSpec:
         if isinstance(output_type, Mapping):
             schema = dict(output_type)
             name = str(schema.get("title") or "output")
@@ -183,6 +202,9 @@ class OutputSpec:
                 errors=exc.errors,
                 raw=text,
             ) from None
+
+
+_SPECS: dict[Any, OutputSpec] = {}
 
 
 def check_output_schema(schema: Mapping[str, Any]) -> None:

@@ -212,7 +212,7 @@ class BedrockProvider:
         return params
 
     def _usage(self, prompt: int, completion: int) -> Usage:
-        cost = estimate_cost(self.model, prompt, completion)
+        cost = estimate_cost(self.model, prompt, completion, provider_id="aws")
         return Usage(input_tokens=prompt, output_tokens=completion, requests=1, cost_usd=cost)
 
     def _response(self, raw: Mapping[str, Any]) -> ModelResponse:

@@ -43,6 +43,8 @@ def test_plain_answer_system_prompt_and_usage(bedrock_server: FakeBedrockServer)
     assert result.text == "Hallo."
     assert (result.usage.input_tokens, result.usage.output_tokens) == (12, 3)
     assert result.provider == "bedrock"
+    assert result.cost_usd is not None
+    assert result.cost_usd > 0  # Bedrock's own price for the model
     assert bedrock_server.paths[0] == f"/model/{MODEL}/converse"
     sent = bedrock_server.requests[0]
     assert sent["system"] == [{"text": "Answer in German."}]
