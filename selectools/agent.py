@@ -6,6 +6,8 @@ import os
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar, overload
 
+from .approval.flow import resume, resume_sync
+from .approval.records import Decisions
 from .config import AgentConfig
 from .events import Event, RunFinished
 from .loop import Run, RunSetup, drive, drive_async
@@ -357,6 +359,82 @@ class Agent:
 
         return debug_run(self, input, handler=handler, dry_run=dry_run, **options)[0]
 
+    # -- runs paused for approval ----------------------------------------------------
+
+    def resume(
+        self,
+        key: str,
+        decisions: Decisions,
+        *,
+        identity: str | None = None,
+        config: AgentConfig | Mapping[str, Any] | None = None,
+    ) -> AgentResult:
+        """Decide a paused run's pending calls and run on to the answer (or the next pause).
+
+        `key` is the result's `approval_id`, its `run_id` or its session id;
+        `decisions` is True/False (or a `Decision` with a reason) for every
+        pending call, or a mapping of call id to one. Only the run's identity
+        may decide (`ApprovalNotFoundError` for others); a second decision of
+        the same approval raises `ApprovalDecidedError`.
+        """
+        run, resumed = resume_sync(self._setup(), self._config(config), key, decisions, identity)
+        return _final(drive(run, stream_model=False, resumed=resumed))
+
+    async def aresume(
+        self,
+        key: str,
+        decisions: Decisions,
+        *,
+        identity: str | None = None,
+        config: AgentConfig | Mapping[str, Any] | None = None,
+    ) -> AgentResult:
+        """Async `resume`."""
+        run, resumed = await resume(self._setup(), self._config(config), key, decisions, identity)
+        result: AgentResult | None = None
+        async for event in drive_async(run, stream_model=False, resumed=resumed):
+            if isinstance(event, RunFinished):
+                result = event.result
+        assert result is not None, "a completed run always ends with RunFinished"
+        return result
+
+    def resume_stream(
+        self,
+        key: str,
+        decisions: Decisions,
+        *,
+        identity: str | None = None,
+        config: AgentConfig | Mapping[str, Any] | None = None,
+    ) -> Iterator[Event]:
+        """`resume`, yielding events; the approval is claimed before this returns."""
+        run, resumed = resume_sync(self._setup(), self._config(config), key, decisions, identity)
+        return drive(run, stream_model=True, resumed=resumed)
+
+    async def aresume_stream(
+        self,
+        key: str,
+        decisions: Decisions,
+        *,
+        identity: str | None = None,
+        config: AgentConfig | Mapping[str, Any] | None = None,
+    ) -> AsyncIterator[Event]:
+        """Async `resume_stream`: awaiting it claims the approval (errors raise here)."""
+        run, resumed = await resume(self._setup(), self._config(config), key, decisions, identity)
+        return drive_async(run, stream_model=True, resumed=resumed)
+
+    def _setup(self) -> RunSetup:
+        return RunSetup(
+            provider=self._provider_with_policies(),
+            tools=self.tools.snapshot(),
+            system_prompt=self.system_prompt,
+            memory=self.memory,
+            observers=self.observers,
+            tool_policies=self._tool_policies,
+            totals=self.totals,
+        )
+
+    def _config(self, config: AgentConfig | Mapping[str, Any] | None) -> AgentConfig:
+        return self.config.merged(dict(config) if isinstance(config, Mapping) else config)
+
     def _run(
         self,
         input: RunInput,
@@ -397,6 +475,15 @@ class Agent:
             wrapped = (self.provider, compose_provider(self.provider, self.policies))
             self._wrapped = wrapped
         return wrapped[1]
+
+
+def _final(events: Iterator[Event]) -> AgentResult:
+    result: AgentResult | None = None
+    for event in events:
+        if isinstance(event, RunFinished):
+            result = event.result
+    assert result is not None, "a completed run always ends with RunFinished"
+    return result
 
 
 def _flatten(

@@ -26,6 +26,7 @@ from collections.abc import AsyncGenerator, AsyncIterator, Generator, Iterator, 
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from .approval.flow import Resumption, hold, pause, pause_sync
 from .bridge import run_coroutine_sync, submit_in_thread, sync_iterate
 from .config import AgentConfig
 from .context import RunContext
@@ -47,6 +48,7 @@ from .events import (
     ToolCallFinished,
     ToolCallStarted,
     ToolProgress,
+    event_hook,
 )
 from .memory import ConversationMemory, Selection, Summarized
 from .messages import Message, RunInput, ToolCall, coerce_messages
@@ -282,35 +284,53 @@ class Run:
 # -- the sync driver ------------------------------------------------------------------
 
 
-def drive(run: Run, *, stream_model: bool) -> Iterator[Event]:
-    """Run to the end, yielding events; the last is RunFinished (failures raise)."""
+def drive(run: Run, *, stream_model: bool, resumed: Resumption | None = None) -> Iterator[Event]:
+    """Run to the end, yielding events; the last is RunFinished (failures raise).
+
+    `resumed` goes on with a run that paused for approval: its decided calls first.
+    """
     setup = run.setup
     hub = setup.observers
     store = setup.memory.store
     ended = False
     try:
-        event: Any = run.begin(run.open_session_sync())
-        run.summarize_sync()
-        hub.emit("on_run_start", event)
-        yield event
+        if resumed is None:
+            event: Any = run.begin(run.open_session_sync())
+            run.summarize_sync()
+            starting: Any = (event,)
+        else:
+            starting = resumed.events
+        for event in starting:
+            hub.emit(event_hook(event), event)
+            yield event
+        batch = resumed.batch if resumed else []
         while True:
-            request = run.next_request()
-            started = time.perf_counter()
-            if hub:
-                hub.emit("on_llm_start", ModelCallStarted(run.run_id, request))
-            response = yield from _model_call_sync(run, request, stream_model)
-            if hub:
-                hub.emit("on_llm_end", _finished_call(run, response, started))
-            batch = run.accept(response)
+            waiting: list[ToolInvocation] = []
             if not batch:
-                break
+                request = run.next_request()
+                started = time.perf_counter()
+                if hub:
+                    hub.emit("on_llm_start", ModelCallStarted(run.run_id, request))
+                response = yield from _model_call_sync(run, request, stream_model)
+                if hub:
+                    hub.emit("on_llm_end", _finished_call(run, response, started))
+                batch = run.accept(response)
+                if not batch:
+                    break
+                batch, waiting = hold(batch, setup.tool_policies)
             for event in _started_events(run, batch):
                 hub.emit("on_tool_start", event)
                 yield event
-            records = yield from _call_tools_sync(run, batch, stream_model)
+            records = (yield from _call_tools_sync(run, batch, stream_model)) if batch else []
             for event in run.add_results(records):
                 hub.emit(_tool_hook(event), event)
                 yield event
+            if waiting:  # the run stops here until a person decides
+                for event in pause_sync(run, waiting):
+                    hub.emit(event_hook(event), event)
+                    yield event
+                return
+            batch = []
             run.remaining()
         if run.session_id:
             store.append(run.session_id, run.to_store(), owner=run.identity)
@@ -361,7 +381,9 @@ def _model_call_sync(
 # -- the async driver -----------------------------------------------------------------
 
 
-async def drive_async(run: Run, *, stream_model: bool) -> AsyncIterator[Event]:
+async def drive_async(
+    run: Run, *, stream_model: bool, resumed: Resumption | None = None
+) -> AsyncIterator[Event]:
     """Async `drive`. Close it (or cancel its task) to stop the run and its tools."""
     setup = run.setup
     hub = setup.observers
@@ -369,56 +391,65 @@ async def drive_async(run: Run, *, stream_model: bool) -> AsyncIterator[Event]:
     store = setup.memory.store
     ended = False
     try:
-        event: Any = run.begin(await run.open_session())
-        await run.summarize()
-        if hub:
-            await hub.aemit("on_run_start", event)
-        yield event
+        if resumed is None:
+            event: Any = run.begin(await run.open_session())
+            await run.summarize()
+            starting: Any = (event,)
+        else:
+            starting = resumed.events
+        for event in starting:
+            if hub:
+                await hub.aemit(event_hook(event), event)
+            yield event
+        batch = resumed.batch if resumed else []
         while True:
-            request = run.next_request()
-            started = time.perf_counter()
-            if hub:
-                await hub.aemit("on_llm_start", ModelCallStarted(run.run_id, request))
-            if stream_model:
-                response = None
-                chunks = aiter(provider.astream(request))
-                try:
-                    while True:
-                        try:
-                            async with asyncio.timeout(run.remaining()):
-                                item = await anext(chunks)
-                        except StopAsyncIteration:
-                            break
-                        if isinstance(item, TextChunk):
-                            yield TextDelta(run.run_id, item.text)
-                        else:
-                            response = item
-                finally:
-                    await aclose_stream(chunks)
-                response = _require_response(response, provider)
-            elif run.deadline is None:
-                response = await provider.acomplete(request)
-            else:
-                async with asyncio.timeout(run.remaining()):
-                    response = await provider.acomplete(request)
-            if hub:
-                await hub.aemit("on_llm_end", _finished_call(run, response, started))
-            batch = run.accept(response)
+            waiting: list[ToolInvocation] = []
             if not batch:
-                break
+                request = run.next_request()
+                started = time.perf_counter()
+                if hub:
+                    await hub.aemit("on_llm_start", ModelCallStarted(run.run_id, request))
+                if stream_model:
+                    response = None
+                    chunks = aiter(provider.astream(request))
+                    try:
+                        while True:
+                            try:
+                                async with asyncio.timeout(run.remaining()):
+                                    item = await anext(chunks)
+                            except StopAsyncIteration:
+                                break
+                            if isinstance(item, TextChunk):
+                                yield TextDelta(run.run_id, item.text)
+                            else:
+                                response = item
+                    finally:
+                        await aclose_stream(chunks)
+                    response = _require_response(response, provider)
+                elif run.deadline is None:
+                    response = await provider.acomplete(request)
+                else:
+                    async with asyncio.timeout(run.remaining()):
+                        response = await provider.acomplete(request)
+                if hub:
+                    await hub.aemit("on_llm_end", _finished_call(run, response, started))
+                batch = run.accept(response)
+                if not batch:
+                    break
+                batch, waiting = hold(batch, setup.tool_policies)
             for event in _started_events(run, batch):
                 if hub:
                     await hub.aemit("on_tool_start", event)
                 yield event
-            if stream_model and _streams(batch):
-                records = []
+            records: list[ToolCallRecord] = []
+            if batch and stream_model and _streams(batch):
                 async with contextlib.aclosing(_call_tools_streaming(run, batch)) as steps:
                     async for step in steps:
                         if isinstance(step, ToolProgress):
                             yield step
                         else:
                             records = step
-            else:
+            elif batch:
                 records = await call_tools_async(
                     batch,
                     tool_timeout=run.tool_timeout(),
@@ -429,6 +460,12 @@ async def drive_async(run: Run, *, stream_model: bool) -> AsyncIterator[Event]:
                 if hub:
                     await hub.aemit(_tool_hook(event), event)
                 yield event
+            if waiting:  # the run stops here until a person decides
+                for event in await pause(run, waiting):
+                    await hub.aemit(event_hook(event), event)
+                    yield event
+                return
+            batch = []
             run.remaining()
         if run.session_id:
             await store.aappend(run.session_id, run.to_store(), owner=run.identity)

@@ -30,6 +30,7 @@ from selectools.serving import (
     Page,
     ServingOptions,
     Stream,
+    approvals,
     builder,
     handlers,
     listing,
@@ -186,6 +187,26 @@ class AgentRouter(APIRouter):
             """Forget a conversation."""
             agent = await get_agent(request)
             return _send(await handlers.delete_session(agent, session_id, caller))
+
+        @self.post(
+            "/approvals/{approval_id}", response_model=wire.InvokeResponse, responses=_ERRORS
+        )
+        @with_caller
+        async def decide(
+            request: Request, approval_id: str, body: wire.DecisionRequest, caller: Caller = who
+        ) -> Response:
+            """Approve or reject a paused run's calls; the run goes on (answered like /invoke)."""
+            agent = await get_agent(request)
+            return _send(await approvals.decide(agent, approval_id, body, caller, opts))
+
+        @self.post("/approvals/{approval_id}/stream", responses={**_SSE, **_ERRORS})
+        @with_caller
+        async def decide_stream(
+            request: Request, approval_id: str, body: wire.DecisionRequest, caller: Caller = who
+        ) -> Response:
+            """Approve or reject, then stream the run's events (like /stream)."""
+            agent = await get_agent(request)
+            return _send(await approvals.decide_stream(agent, approval_id, body, caller, opts))
 
         @self.post(
             "/v1/chat/completions",

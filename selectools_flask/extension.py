@@ -25,6 +25,7 @@ from selectools.serving import (
     Page,
     ServingOptions,
     Stream,
+    approvals,
     handlers,
     listing,
     pages,
@@ -338,6 +339,21 @@ def _blueprint() -> Blueprint:
     @_answers_our_errors
     def clear_session(session_id: str) -> Response:
         return _send(handlers.delete_session_sync(_agent(), session_id, _caller()))
+
+    @bp.post("/approvals/<approval_id>")
+    @_answers_our_errors
+    def decide(approval_id: str) -> Response:
+        body = _body(wire.DecisionRequest)
+        options = _state().options
+        return _send(approvals.decide_sync(_agent(), approval_id, body, _caller(), options))
+
+    @bp.post("/approvals/<approval_id>/stream")
+    @_answers_our_errors
+    def decide_stream(approval_id: str) -> Response:
+        body = _body(wire.DecisionRequest)
+        options = _state().options
+        answer = approvals.decide_stream_sync(_agent(), approval_id, body, _caller(), options)
+        return _send(answer)
 
     @bp.post("/v1/chat/completions")
     @_answers_our_errors

@@ -67,6 +67,7 @@ class ChromaToolkit(Toolkit):
         allow_writes: bool = False,
         max_document_chars: int = 2_000,
         name_prefix: str = "",
+        require_approval: bool = True,
     ) -> None:
         if collection is None:
             if client is None or not name:
@@ -86,6 +87,7 @@ class ChromaToolkit(Toolkit):
                 "{'tenant': {'$eq': 'acme'}} or an $and of them), so new documents land inside it."
             )
         self.allow_writes = allow_writes
+        self.require_approval = require_approval
         self.max_document_chars = max_document_chars
         self.name_prefix = name_prefix
 
@@ -102,7 +104,12 @@ class ChromaToolkit(Toolkit):
         """Nothing to release: the client and collection are the caller's."""
 
     def _tool(self, method: Callable[..., Any], *, writes: bool = False) -> Tool:
-        return method_tool(method, prefix=self.name_prefix, writes=writes)
+        return method_tool(
+            method,
+            prefix=self.name_prefix,
+            writes=writes,
+            requires_approval=writes and self.require_approval,
+        )
 
     def search_documents(
         self, query: str, k: int | None = None, filter: dict[str, Any] | None = None

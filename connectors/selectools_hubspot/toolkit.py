@@ -90,6 +90,7 @@ class HubSpotToolkit(Toolkit):
         max_retry_time: float = 60.0,
         timeout: float = 30.0,
         name_prefix: str = "",
+        require_approval: bool = True,
     ) -> None:
         from hubspot import HubSpot
 
@@ -105,6 +106,7 @@ class HubSpotToolkit(Toolkit):
         self.client = HubSpot(**settings)
         self.objects = tuple(objects)
         self.allow_writes = allow_writes
+        self.require_approval = require_approval
         self.max_results = max_results
         self.max_retries = max_retries
         self.max_backoff = max_backoff
@@ -133,11 +135,13 @@ class HubSpotToolkit(Toolkit):
 
     def _tool(self, method: Callable[..., Any]) -> Tool:
         kinds = ("object_type", "from_object_type", "to_object_type")
+        writes = getattr(method, "__name__", "") in _WRITES
         return method_tool(
             method,
             prefix=self.name_prefix,
             choices=dict.fromkeys(kinds, self.objects),
-            writes=getattr(method, "__name__", "") in _WRITES,
+            writes=writes,
+            requires_approval=writes and self.require_approval,
         )
 
     def _api_factory(self, package: Any, api_name: str, config: dict[str, Any]) -> Any:

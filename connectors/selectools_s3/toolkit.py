@@ -59,6 +59,7 @@ class S3Toolkit(Toolkit):
         allow_writes: bool = False,
         allow_deletes: bool = False,
         name_prefix: str = "",
+        require_approval: bool = True,
     ) -> None:
         buckets = [bucket] if bucket else list(bucket_allowlist or ())
         if not buckets:
@@ -77,6 +78,7 @@ class S3Toolkit(Toolkit):
         self.max_bytes = max_bytes
         self.max_keys = max_keys
         self.allow_writes = allow_writes
+        self.require_approval = require_approval
         self.allow_deletes = allow_deletes
         self.name_prefix = name_prefix
 
@@ -94,10 +96,21 @@ class S3Toolkit(Toolkit):
             self.client.close()
 
     def _tool(self, method: Callable[..., Any], *, writes: bool = False) -> Tool:
+        approval = writes and self.require_approval
         if len(self.buckets) == 1:  # one bucket: the model never names it
-            return method_tool(method, prefix=self.name_prefix, hidden={"bucket"}, writes=writes)
+            return method_tool(
+                method,
+                prefix=self.name_prefix,
+                hidden={"bucket"},
+                writes=writes,
+                requires_approval=approval,
+            )
         return method_tool(
-            method, prefix=self.name_prefix, choices={"bucket": self.buckets}, writes=writes
+            method,
+            prefix=self.name_prefix,
+            choices={"bucket": self.buckets},
+            writes=writes,
+            requires_approval=approval,
         )
 
     # -- the tools ---------------------------------------------------------------

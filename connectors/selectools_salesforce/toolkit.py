@@ -50,6 +50,7 @@ class SalesforceToolkit(Toolkit):
         writable_objects: Sequence[str] = (),
         max_records: int = 200,
         name_prefix: str = "",
+        require_approval: bool = True,
     ) -> None:
         self._owns_sf = sf is None
         if sf is None:
@@ -65,6 +66,7 @@ class SalesforceToolkit(Toolkit):
         self.writable_objects = tuple(o for o in writable_objects if o in self.objects)
         self.max_records = max_records
         self.name_prefix = name_prefix
+        self.require_approval = require_approval
 
     def tools(self) -> list[Tool]:
         methods: list[Callable[..., Any]] = [
@@ -86,7 +88,11 @@ class SalesforceToolkit(Toolkit):
         writes = method.__name__ in ("create_record", "update_record")
         allowed = self.writable_objects if writes else self.objects
         return method_tool(
-            method, prefix=self.name_prefix, choices={"object_name": allowed}, writes=writes
+            method,
+            prefix=self.name_prefix,
+            choices={"object_name": allowed},
+            writes=writes,
+            requires_approval=writes and self.require_approval,
         )
 
     # -- reads -------------------------------------------------------------------

@@ -47,6 +47,8 @@ class SQLToolkit(Toolkit):
         timeout: seconds one statement may run.
         writable_tables: enables the write tool, for these tables only.
         name_prefix: prepended to tool names, for several databases in one agent.
+        require_approval: write tools pause the run until a person approves each
+            call (see `selectools.approval`, default); False lets them run unasked.
         allow_privileged_role: connect even as a superuser or a role that may
             write to the tables it reads (PostgreSQL), or to a database whose
             role cannot be checked (other than SQLite and PostgreSQL).
@@ -66,6 +68,7 @@ class SQLToolkit(Toolkit):
         writable_tables: Collection[str] = (),
         name_prefix: str = "",
         allow_privileged_role: bool = False,
+        require_approval: bool = True,
     ) -> None:
         self._owns_engine = isinstance(engine_or_url, str)
         self.engine: Engine = (
@@ -82,6 +85,7 @@ class SQLToolkit(Toolkit):
         self.sample_rows = sample_rows
         self.timeout = timeout
         self.name_prefix = name_prefix
+        self.require_approval = require_approval
         try:
             self._check_connection(allow_privileged_role)
         except BaseException:
@@ -120,7 +124,14 @@ class SQLToolkit(Toolkit):
             method_tool(self.run_query, prefix=self.name_prefix),
         ]
         if self.writable_tables:
-            made.append(method_tool(self.execute_write, prefix=self.name_prefix, writes=True))
+            made.append(
+                method_tool(
+                    self.execute_write,
+                    prefix=self.name_prefix,
+                    writes=True,
+                    requires_approval=self.require_approval,
+                )
+            )
         return made
 
     def close(self) -> None:

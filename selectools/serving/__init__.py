@@ -10,6 +10,7 @@
   async (ASGI) and sync (WSGI), each returning an `Answer` or a `Stream`.
 - `admission`: per-caller rate limits and daily quotas (`ServingOptions.rate_limit`,
   `quota_tokens`, `quota_usd`), in this process or in Redis for every worker.
+- `approvals`: deciding a run paused for approval (`POST {prefix}/approvals/{id}`).
 - `degrade`: the configured `fallback_answer` when the model providers are down.
 - `audit`: `GET {prefix}/audit` (off unless `ServingOptions.audit_route`), owner-scoped.
 - `pages`: the playground and builder pages (HTML, CSS, JS in `static/`, defined
@@ -34,7 +35,7 @@ route against both.
 
 from __future__ import annotations
 
-from . import builder, handlers, listing, pages, sse, wire, wire_pages
+from . import approvals, builder, handlers, listing, pages, sse, wire, wire_pages
 from .body import BodyBudget, parse, read_async, read_sync
 from .errors import (
     InvalidRequestError,
@@ -56,6 +57,7 @@ __all__ = [
     "RequestTooLargeError",
     "ServingOptions",
     "Stream",
+    "approvals",
     "error_answer",
     "error_body",
     "builder",

@@ -390,6 +390,8 @@ async def _openai_frames(
             elif isinstance(item, RunFinished):
                 result = item.result
                 await admission.after_run(caller, result.usage)
+                if result.awaiting_approval:  # never ran: say so in place of an answer
+                    yield sse.data_frame(ChatCompletionChunk.of(run_id, name, content=result.text))
     except Exception as exc:
         await admission.after_run(caller, used_by(exc))
         result = None if text_sent else fallback_result(exc, options, None)

@@ -6,7 +6,10 @@ blueprint, and the OpenAPI schema is what the server really does.
 
 SSE stream contract: `run_started`, then any of `text_delta`,
 `tool_call_started`, `tool_progress`, `tool_call_finished`, then exactly one terminating
-`run_finished` or `error`. `run_finished.output` repeats the whole text:
+`run_finished` or `error`. A run that pauses for approval sends `approval_required`
+just before its `run_finished` (status "awaiting_approval"); a resumed run's stream
+(`POST {prefix}/approvals/{id}/stream`) sends one `approval_decided` per call after
+`run_started`. `run_finished.output` repeats the whole text:
 a client that renders the deltas must not append it. Lines starting with
 `:` are keep-alive comments.
 
@@ -23,6 +26,7 @@ from pydantic import (
     ConfigDict,
     Field,
     SerializerFunctionWrapHandler,
+    StrictBool,
     TypeAdapter,
     computed_field,
     field_validator,
@@ -30,8 +34,11 @@ from pydantic import (
     model_validator,
 )
 
+from ..approval.records import Decision, Decisions
 from ..content import parse_part
 from ..events import (
+    ApprovalDecided,
+    ApprovalRequested,
     Event,
     RunFailed,
     RunFinished,
@@ -47,7 +54,13 @@ from ..structured import check_output_schema
 from ..usage import Usage
 
 __all__ = [
+    "APPROVAL_ID_PATTERN",
     "ERROR_STATUSES",
+    "ApprovalDecidedEvent",
+    "ApprovalRequiredEvent",
+    "CallDecision",
+    "DecisionRequest",
+    "PendingCallOut",
     "FALLBACK_ANSWER",
     "SESSION_ID_PATTERN",
     "BatchItem",
@@ -82,7 +95,8 @@ SESSION_ID_PATTERN = r"^[A-Za-z0-9._:-]{1,128}$"
 
 ERROR_STATUSES = {  # every error status an agent route answers, for API docs
     400: "Unsupported request: client-side tools sent to /v1/chat/completions",
-    404: "Unknown session, or not yours",
+    404: "Unknown session or approval, or not yours",
+    409: "The approval was already decided",
     413: "Body, input or batch over the limit",
     422: "Invalid request (`error.fields` names each field), or a guardrail refused the input "
     "or the answer (`guardrail_refused`)",
@@ -104,6 +118,7 @@ SessionId = Annotated[
     ),
 ]
 session_id_adapter: TypeAdapter[str] = TypeAdapter(SessionId)
+APPROVAL_ID_PATTERN = r"^apr_[0-9a-f]{32}$"
 
 
 # -- requests ------------------------------------------------------------------------
@@ -230,6 +245,42 @@ class InvokeRequest(BaseModel):
         return [m.to_message() for m in self.input]
 
 
+class CallDecision(BaseModel):
+    """The decision for one pending call."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    approve: StrictBool
+    reason: str | None = Field(default=None, max_length=2000)
+
+
+class DecisionRequest(BaseModel):
+    """Body of `POST /approvals/{id}`: one decision for every pending call, or one per call."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    approve: StrictBool | None = Field(
+        default=None, description="Approve (true) or reject (false) every pending call."
+    )
+    reason: str | None = Field(
+        default=None, max_length=2000, description="Why; the model reads it on rejection."
+    )
+    decisions: dict[str, CallDecision] | None = Field(
+        default=None, description="Per pending call id, instead of `approve`."
+    )
+
+    @model_validator(mode="after")
+    def _one_way_to_decide(self) -> DecisionRequest:
+        if (self.approve is None) == (self.decisions is None):
+            raise ValueError("send either 'approve' (true or false) or 'decisions', not both")
+        return self
+
+    def to_decisions(self) -> Decisions:
+        if self.decisions is not None:
+            return {k: Decision(d.approve, d.reason) for k, d in self.decisions.items()}
+        return Decision(bool(self.approve), self.reason)
+
+
 class BatchRequest(BaseModel):
     """Body of `/batch`: several independent runs."""
 
@@ -354,6 +405,14 @@ class UsageOut(BaseModel):
 FALLBACK_ANSWER = "fallback_answer"  # the `provider` of a degraded answer
 
 
+class PendingCallOut(BaseModel):
+    """A tool call waiting for approval; it has not run."""
+
+    id: str
+    tool: str
+    arguments: dict[str, Any]
+
+
 class InvokeResponse(BaseModel):
     run_id: str
     session_id: str | None
@@ -368,6 +427,13 @@ class InvokeResponse(BaseModel):
         default=None,
         description="With `output_schema` (or `response_format`): the validated answer as JSON.",
     )
+    status: Literal["completed", "awaiting_approval"] = Field(
+        default="completed",
+        description="`awaiting_approval`: the run paused; decide the `pending` calls at "
+        "`POST /approvals/{approval_id}`.",
+    )
+    approval_id: str | None = None
+    pending: list[PendingCallOut] = Field(default_factory=list)
 
     @computed_field(  # type: ignore[prop-decorator]
         description="True when the providers were down and `output` is the configured "
@@ -490,6 +556,26 @@ class RunFinishedEvent(InvokeResponse):
         return {"type": data.pop("type"), **data}
 
 
+class ApprovalRequiredEvent(BaseModel):
+    type: Literal["approval_required"] = "approval_required"
+    run_id: str
+    session_id: str | None
+    approval_id: str
+    pending: list[PendingCallOut]
+
+
+class ApprovalDecidedEvent(BaseModel):
+    type: Literal["approval_decided"] = "approval_decided"
+    run_id: str
+    session_id: str | None
+    approval_id: str
+    call_id: str
+    tool: str
+    arguments: dict[str, Any]
+    approved: bool
+    reason: str | None
+
+
 class ErrorEvent(BaseModel):
     type: Literal["error"] = "error"
     run_id: str
@@ -507,6 +593,8 @@ StreamEvent: TypeAlias = Annotated[
     | ToolCallStartedEvent
     | ToolProgressEvent
     | ToolCallFinishedEvent
+    | ApprovalRequiredEvent
+    | ApprovalDecidedEvent
     | RunFinishedEvent
     | ErrorEvent,
     Field(discriminator="type"),
@@ -519,6 +607,8 @@ _EVENT_MODELS: dict[type, type[BaseModel]] = {
     ToolCallStarted: ToolCallStartedEvent,
     ToolProgress: ToolProgressEvent,
     ToolCallFinished: ToolCallFinishedEvent,
+    ApprovalRequested: ApprovalRequiredEvent,
+    ApprovalDecided: ApprovalDecidedEvent,
     RunFinished: RunFinishedEvent,
 }
 

@@ -315,6 +315,10 @@ async def _execute_async(
 
 
 async def _run_async(tool: Tool, arguments: dict[str, Any], emit: ProgressSink | None) -> Any:
+    if tool.sandbox is not None:  # a fresh limited process; cancelling kills it
+        from .sandboxed import run_sandboxed
+
+        return await run_sandboxed(tool, arguments)
     if tool.afunction is not None:
         value = await tool.afunction(**arguments)
     elif tool.is_async:
@@ -336,6 +340,10 @@ def _call_sync_function(
     tool: Tool, arguments: dict[str, Any], emit: ProgressSink | None, stop: threading.Event | None
 ) -> Any:
     """Call a sync tool; a generator it returns is run to its end here (see `streaming`)."""
+    if tool.sandbox is not None:
+        from .sandboxed import run_sandboxed_sync
+
+        return run_sandboxed_sync(tool, arguments)
     value = tool.function(**arguments)
     if inspect.isgenerator(value):
         return drain_sync(value, emit, stop)

@@ -21,6 +21,8 @@ if TYPE_CHECKING:
     from pydantic import BaseModel, ValidationError
     from typing_extensions import ParamSpec, TypeVar
 
+    from ..sandbox import SubprocessSandbox
+
     # Defaults (PEP 696): a bare `Tool` means `Tool[..., Any]`, any tool at all.
     P = ParamSpec("P", default=...)
     R = TypeVar("R", default=Any)
@@ -78,6 +80,8 @@ class Tool(Generic[P, R]):
     afunction: Callable[..., Awaitable[Any]] | None = None
     writes: bool = False
     policies: tuple[ToolInterceptor, ...] = ()
+    requires_approval: bool = False
+    sandbox: SubprocessSandbox | None = None
     is_async: bool = field(init=False)
 
     def __post_init__(self) -> None:
@@ -87,6 +91,8 @@ class Tool(Generic[P, R]):
                 f"(what model APIs accept), e.g. 'get_order'."
             )
         object.__setattr__(self, "is_async", _is_async_callable(self.function))
+        if self.sandbox is not None:
+            _check_sandboxable(self)
 
     def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:
         """Call the underlying function directly: a decorated function stays a function."""
@@ -166,6 +172,8 @@ def tool(
     policies: Iterable[ToolInterceptor] = (),
     cache_ttl: float | None = None,
     rate_limit: str | None = None,
+    requires_approval: bool = False,
+    sandbox: bool | SubprocessSandbox = False,
 ) -> Callable[[Callable[P, R]], Tool[P, R]]: ...
 def tool(
     func: Callable[..., Any] | None = None,
@@ -178,6 +186,8 @@ def tool(
     policies: Iterable[ToolInterceptor] = (),
     cache_ttl: float | None = None,
     rate_limit: str | None = None,
+    requires_approval: bool = False,
+    sandbox: bool | SubprocessSandbox = False,
 ) -> Tool | Callable[[Callable[..., Any]], Tool]:
     """Make a tool from a typed, documented function (sync or async).
 
@@ -189,9 +199,15 @@ def tool(
     its calls (see `selectools.policies`). Shorthands, added after `policies`:
     `cache_ttl=60` caches a pure tool's results by arguments (`ToolCache`),
     `rate_limit="5/minute"` limits its calls (`ToolRateLimit`) in this process;
-    pass the policies themselves for Redis.
+    pass the policies themselves for Redis. `requires_approval=True` makes the
+    run pause before each call until a person decides (`agent.resume`).
+    `sandbox=True` (or a configured `SubprocessSandbox`) runs each call in a
+    fresh process with CPU, memory and wall-time limits and an empty
+    environment: the function must be defined at module level, its arguments
+    and result plain JSON data.
     """
     chosen_policies = (*policies, *_shorthand_policies(cache_ttl, rate_limit))
+    chosen_sandbox = _sandbox_of(sandbox)
 
     def build(fn: Callable[..., Any]) -> Tool:
         if not callable(fn):
@@ -208,9 +224,41 @@ def tool(
             context_param=described.context_param,
             writes=writes,
             policies=chosen_policies,
+            requires_approval=requires_approval,
+            sandbox=chosen_sandbox,
         )
 
     return build(func) if func is not None else build
+
+
+def _sandbox_of(sandbox: bool | SubprocessSandbox) -> SubprocessSandbox | None:
+    if sandbox is False:
+        return None
+    from ..sandbox import SubprocessSandbox
+
+    if sandbox is True:
+        return SubprocessSandbox()
+    if not isinstance(sandbox, SubprocessSandbox):
+        raise ToolDefinitionError(
+            f"@tool(sandbox=...) takes True or a SubprocessSandbox, got {type(sandbox).__name__}."
+        )
+    return sandbox
+
+
+def _check_sandboxable(made: Tool) -> None:
+    """A sandboxed function is imported by name in the child: say now if it cannot be."""
+    fn = made.function
+    qualname = str(getattr(fn, "__qualname__", ""))
+    if made.afunction is not None or made.is_async or not qualname.isidentifier():
+        raise ToolDefinitionError(
+            f"Tool '{made.name}' cannot run in a sandbox: sandboxed tools must be plain sync "
+            f"functions defined at module level (the child process imports them by name)."
+        )
+    if made.context_param is not None:
+        raise ToolDefinitionError(
+            f"Tool '{made.name}' cannot run in a sandbox with a RunContext parameter: the "
+            f"child process gets only the model's arguments. Drop the context parameter."
+        )
 
 
 def _shorthand_policies(
@@ -235,6 +283,7 @@ def method_tool(
     choices: Mapping[str, Sequence[str]] | None = None,
     hidden: Collection[str] = (),
     writes: bool = False,
+    requires_approval: bool = False,
 ) -> Tool[P, R]:
     """A toolkit's bound method as a tool, its schema narrowed to what the toolkit allows.
 
@@ -242,9 +291,14 @@ def method_tool(
     `choices` lists the allowed values of a parameter (an `enum` in the schema),
     and `hidden` parameters are left out of the schema (the toolkit fills them).
     The toolkit still checks the values itself; this tells the model up front.
-    `writes=True` marks the toolkit's write tools (see `Tool.writes`).
+    `writes=True` marks the toolkit's write tools (see `Tool.writes`);
+    `requires_approval=True` makes a call wait for a person's decision.
     """
-    made = tool(name=f"{prefix}{getattr(method, '__name__', '')}", writes=writes)(method)
+    made = tool(
+        name=f"{prefix}{getattr(method, '__name__', '')}",
+        writes=writes,
+        requires_approval=requires_approval,
+    )(method)
     if not choices and not hidden:
         return made
     properties = {

@@ -89,7 +89,7 @@ def test_writes_are_opt_in(toolkit: ChromaToolkit) -> None:
 
 
 def test_agent_searches_and_adds_through_tools(toolkit: ChromaToolkit) -> None:
-    writer = ChromaToolkit(toolkit.collection, allow_writes=True)
+    writer = ChromaToolkit(toolkit.collection, allow_writes=True, require_approval=False)
     provider = ScriptedProvider(
         [
             call(

@@ -1,0 +1,40 @@
+"""Human approval for tool calls: a run pauses, a person decides, the run goes on.
+
+A tool marked `@tool(requires_approval=True)` (every connector write tool by
+default), or a call a `RequireApproval` policy matches, does not run when
+the model calls it: the run ends with `status="awaiting_approval"` and the
+pending calls (`result.pending`, `result.approval_id`). The paused run is kept
+beside the sessions (memory, SQL or Redis), so `agent.resume(key, decisions)`
+may come from any worker, hours later. Only the run's identity may decide;
+deciding is atomic (a decision delivered twice runs the calls once).
+Approved calls run; a rejected one reaches the model as a tool result saying
+a person rejected it, with the reason.
+"""
+
+from __future__ import annotations
+
+from .errors import (
+    ApprovalDecidedError,
+    ApprovalError,
+    ApprovalNotFoundError,
+    ApprovalStoreError,
+    InvalidDecisionError,
+)
+from .policy import RequireApproval
+from .records import Decision, Decisions, PendingApproval
+from .stores import ApprovalStore, InMemoryApprovalStore, approval_store_for
+
+__all__ = [
+    "ApprovalDecidedError",
+    "ApprovalError",
+    "ApprovalNotFoundError",
+    "ApprovalStore",
+    "ApprovalStoreError",
+    "Decision",
+    "Decisions",
+    "InMemoryApprovalStore",
+    "InvalidDecisionError",
+    "PendingApproval",
+    "RequireApproval",
+    "approval_store_for",
+]
