@@ -89,7 +89,8 @@ CREATE = call("crm_create_record", object_type="contacts", properties={"email": 
 def test_every_connector_write_tool_is_marked_and_can_be_unmarked(systems: Systems) -> None:
     marked = {t.name for kit in systems.tools() for t in kit.tools() if t.requires_approval}
     writes = {t.name for kit in systems.tools() for t in kit.tools() if t.writes}
-    assert marked == writes and {"db_execute_write", "s3_write_object"} <= marked
+    assert marked == writes
+    assert {"db_execute_write", "s3_write_object"} <= marked
     quiet = S3Toolkit(bucket="docs", client=systems.s3, allow_writes=True, require_approval=False)
     assert not any(t.requires_approval for t in quiet.tools())
 
@@ -110,34 +111,39 @@ def test_writes_pause_then_happen_once_when_the_owner_approves(
     assert body["pending"][1]["arguments"]["key"] == "notes/a.txt"
     assert "identity" not in json.dumps(body)
     # Nothing was written anywhere.
-    assert systems.rows() == [] and systems.keys() == [] and systems.hubspot_writes() == []
+    assert systems.rows() == []
+    assert systems.keys() == []
+    assert systems.hubspot_writes() == []
 
     url = f"/agent/approvals/{body['approval_id']}"
     stranger = api.request("POST", url, json={"approve": True}, headers=BOB)
-    assert stranger.status == 404 and stranger.body["error"]["type"] == "approval_not_found_error"
+    assert stranger.status == 404
+    assert stranger.body["error"]["type"] == "approval_not_found_error"
     assert systems.rows() == []
 
     done = api.request("POST", url, json={"approve": True})
     assert done.status == 200, done.body
-    assert done.body["status"] == "completed" and done.body["output"] == "All three done."
-    assert done.body["run_id"] == body["run_id"] and done.body["pending"] == []
+    assert done.body["status"] == "completed"
+    assert done.body["output"] == "All three done."
+    assert done.body["run_id"] == body["run_id"]
+    assert done.body["pending"] == []
     assert systems.rows() == [(1, "hello")]
     assert systems.keys() == ["notes/a.txt"]
     assert len(systems.hubspot_writes()) == 1
 
     again = api.request("POST", url, json={"approve": True})
-    assert again.status == 409 and again.body["error"]["type"] == "approval_already_decided"
-    assert systems.rows() == [(1, "hello")] and len(systems.hubspot_writes()) == 1
+    assert again.status == 409
+    assert again.body["error"]["type"] == "approval_already_decided"
+    assert systems.rows() == [(1, "hello")]
+    assert len(systems.hubspot_writes()) == 1
     session = api.request("GET", "/agent/sessions/w1")
-    assert [m["role"] for m in session.body["messages"]] == ["user", "assistant"] + [
-        "tool"
-    ] * 3 + ["assistant"]
+    assert [m["role"] for m in session.body["messages"]] == ["user", "assistant"] + ["tool"] * 3 + [
+        "assistant"
+    ]
     assert provider.requests[-1].messages[-1].role == "tool"
 
 
-def test_rejection_reaches_the_model_and_nothing_is_written(
-    adapter: str, systems: Systems
-) -> None:
+def test_rejection_reaches_the_model_and_nothing_is_written(adapter: str, systems: Systems) -> None:
     api, provider = serve(adapter, systems, [PUT, "Understood, I did not write it."])
     paused = api.request("POST", "/agent/invoke", json={"input": "write a note"}).body
     answer = api.request(
@@ -145,10 +151,12 @@ def test_rejection_reaches_the_model_and_nothing_is_written(
         f"/agent/approvals/{paused['approval_id']}",
         json={"approve": False, "reason": "not in this bucket"},
     )
-    assert answer.status == 200 and answer.body["output"] == "Understood, I did not write it."
+    assert answer.status == 200
+    assert answer.body["output"] == "Understood, I did not write it."
     assert systems.keys() == []
     told = provider.requests[-1].messages[-1]
-    assert told.role == "tool" and "rejected" in (told.content or "")
+    assert told.role == "tool"
+    assert "rejected" in (told.content or "")
     assert "not in this bucket" in (told.content or "")
     assert answer.body["tool_calls"][-1]["error_type"] == "rejected"
 
@@ -159,11 +167,13 @@ def test_per_call_decisions(adapter: str, systems: Systems) -> None:
     first, second = (p["id"] for p in paused["pending"])
     url = f"/agent/approvals/{paused['approval_id']}"
     missing = api.request("POST", url, json={"decisions": {first: {"approve": True}}})
-    assert missing.status == 422 and second in missing.body["error"]["message"]
+    assert missing.status == 422
+    assert second in missing.body["error"]["message"]
     decisions = {first: {"approve": True}, second: {"approve": False, "reason": "no"}}
     done = api.request("POST", url, json={"decisions": decisions})
     assert done.status == 200, done.body
-    assert systems.rows() == [(1, "hello")] and systems.keys() == []
+    assert systems.rows() == [(1, "hello")]
+    assert systems.keys() == []
 
 
 def test_stream_ends_with_approval_required_and_the_decision_streams_on(
@@ -174,7 +184,8 @@ def test_stream_ends_with_approval_required_and_the_decision_streams_on(
     assert paused.status == 200
     events = parse_sse(paused.text)
     names = [name for name, _ in events]
-    assert names[0] == "run_started" and names[-2:] == ["approval_required", "run_finished"]
+    assert names[0] == "run_started"
+    assert names[-2:] == ["approval_required", "run_finished"]
     required = events[-2][1]
     assert required["pending"][0]["tool"] == "crm_create_record"
     assert events[-1][1]["status"] == "awaiting_approval"
@@ -188,9 +199,12 @@ def test_stream_ends_with_approval_required_and_the_decision_streams_on(
     events = parse_sse(streamed.text)
     names = [name for name, _ in events]
     assert names[:2] == ["run_started", "approval_decided"]
-    assert events[1][1]["approved"] is True and events[1][1]["reason"] == "fine"
-    assert "tool_call_finished" in names and names[-1] == "run_finished"
-    assert events[-1][1]["output"] == "Created." and events[-1][1]["status"] == "completed"
+    assert events[1][1]["approved"] is True
+    assert events[1][1]["reason"] == "fine"
+    assert "tool_call_finished" in names
+    assert names[-1] == "run_finished"
+    assert events[-1][1]["output"] == "Created."
+    assert events[-1][1]["status"] == "completed"
     assert len(systems.hubspot_writes()) == 1
     assert api.request("POST", url, json={"approve": True}).status == 409
 
@@ -208,7 +222,8 @@ def test_openai_endpoint_shows_the_pending_approval_and_never_writes(
         text = "".join(c["choices"][0]["delta"].get("content") or "" for c in chunks)
     else:
         text = answer.body["choices"][0]["message"]["content"]
-    assert text.startswith("Waiting for approval") and "db_execute_write" in text
+    assert text.startswith("Waiting for approval")
+    assert "db_execute_write" in text
     assert systems.rows() == []
 
 

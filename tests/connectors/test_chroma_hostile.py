@@ -127,7 +127,7 @@ def test_writes_need_a_scope_made_of_equalities(collection: Any) -> None:
 
 
 def test_a_prompt_injected_model_cannot_touch_the_other_tenant(collection: Any) -> None:
-    kit = tenant_a(collection, allow_writes=True)
+    kit = tenant_a(collection, allow_writes=True, require_approval=False)  # the scope alone holds
     attacks = Reply(
         calls=(
             call("add_documents", documents=[{"id": "b-plan", "text": "deal is off"}]),

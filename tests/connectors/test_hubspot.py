@@ -152,7 +152,7 @@ def test_connection_errors_are_translated() -> None:
 
 
 def test_agent_finds_a_contact_and_updates_their_deal(hub: FakeHubSpot) -> None:
-    tools = kit(hub, allow_writes=True)
+    tools = kit(hub, allow_writes=True, require_approval=False)
     provider = ScriptedProvider(
         [
             call("search_records", object_type="contacts", query="ada@ae.io"),

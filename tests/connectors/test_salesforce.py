@@ -149,7 +149,7 @@ def test_from_an_existing_client(org: FakeSalesforce) -> None:
 
 
 def test_agent_finds_a_contact_and_updates_the_deal(org: FakeSalesforce) -> None:
-    tools = toolkit(org, writable_objects=["Opportunity"])
+    tools = toolkit(org, writable_objects=["Opportunity"], require_approval=False)
     provider = ScriptedProvider(
         [
             call("sosl_search", text="p1@acme.com"),

@@ -107,25 +107,31 @@ def agent_over(memory: Any, steps: list[Any], **kwargs: Any) -> tuple[Agent, Scr
 def test_a_write_pauses_and_does_not_happen_until_approved(memory: Any) -> None:
     agent, _ = agent_over(memory(), [call("refund", order_id=7), "Refunded."])
     paused = agent.run("refund order 7", session_id="s1", identity="ada")
-    assert paused.status == "awaiting_approval" and paused.awaiting_approval
+    assert paused.status == "awaiting_approval"
+    assert paused.awaiting_approval
     assert WRITES == []
     assert [(p.tool, dict(p.arguments)) for p in paused.pending] == [
         ("refund", {"order_id": 7, "amount": 10})
     ]
-    assert paused.approval_id and paused.approval_id.startswith("apr_")
-    assert "refund" in paused.text and "approv" in paused.text
+    assert paused.approval_id
+    assert paused.approval_id.startswith("apr_")
+    assert "refund" in paused.text
+    assert "approv" in paused.text
     assert paused.to_dict()["status"] == "awaiting_approval"
 
     # Another worker (or this one after a restart) takes the decision.
     other, provider = agent_over(memory(), ["Refunded."])
     done = other.resume(paused.approval_id, True, identity="ada")
-    assert done.status == "completed" and done.text == "Refunded."
+    assert done.status == "completed"
+    assert done.text == "Refunded."
     assert WRITES == [("refund", 7)]
     assert done.run_id == paused.run_id
-    assert [r.name for r in done.tool_calls] == ["refund"] and done.tool_calls[-1].ok
+    assert [r.name for r in done.tool_calls] == ["refund"]
+    assert done.tool_calls[-1].ok
     # The model saw the tool's real result, answering the call it made.
     seen = provider.requests[-1].messages
-    assert seen[-1].role == "tool" and seen[-1].content == "refunded 10 on 7"
+    assert seen[-1].role == "tool"
+    assert seen[-1].content == "refunded 10 on 7"
     assert seen[-2].tool_calls[0].name == "refund"
     # The session holds the whole turn once.
     stored = other.memory.store.load("s1")
@@ -140,8 +146,10 @@ def test_rejection_reaches_the_model_with_the_reason(memory: Any) -> None:
     assert WRITES == []
     assert done.text == "I will not refund."
     last = provider.requests[-1].messages[-1]
-    assert last.role == "tool" and last.tool_call_id == paused.pending[0].id
-    assert "rejected" in (last.content or "") and "over the limit" in (last.content or "")
+    assert last.role == "tool"
+    assert last.tool_call_id == paused.pending[0].id
+    assert "rejected" in (last.content or "")
+    assert "over the limit" in (last.content or "")
     assert done.tool_calls[-1].error_type == "rejected"
 
 
@@ -238,14 +246,17 @@ def test_a_resumed_run_may_pause_again_with_a_new_id() -> None:
     )
     first = agent.run("refund 4 then 5", session_id="s5", identity="ada")
     second = agent.resume(first.approval_id or "", True, identity="ada")
-    assert second.awaiting_approval and second.approval_id != first.approval_id
+    assert second.awaiting_approval
+    assert second.approval_id != first.approval_id
     assert WRITES == [("refund", 4)]
     with pytest.raises(ApprovalDecidedError):  # the old decision does not open the new pause
         agent.resume(first.approval_id or "", True, identity="ada")
     done = agent.resume("s5", True, identity="ada")
-    assert done.text == "Both done." and WRITES == [("refund", 4), ("refund", 5)]
+    assert done.text == "Both done."
+    assert WRITES == [("refund", 4), ("refund", 5)]
     stored = agent.memory.store.load("s5")
-    assert stored is not None and len(stored.messages) == 6
+    assert stored is not None
+    assert len(stored.messages) == 6
 
 
 def test_streams_and_observers_see_requests_and_decisions() -> None:
@@ -262,14 +273,16 @@ def test_streams_and_observers_see_requests_and_decisions() -> None:
         ConversationMemory(), [call("refund", order_id=6), "Done."], observers=[Watch()]
     )
     events = list(agent.stream("refund 6", session_id="s6", identity="ada"))
-    assert isinstance(events[-2], ApprovalRequested) and isinstance(events[-1], RunFinished)
+    assert isinstance(events[-2], ApprovalRequested)
+    assert isinstance(events[-1], RunFinished)
     requested = events[-2]
-    assert requested.identity == "ada" and requested.session_id == "s6"
-    assert requested.to_dict()["type"] == "approval_required" and "identity" not in (
-        requested.to_dict()
-    )
+    assert requested.identity == "ada"
+    assert requested.session_id == "s6"
+    assert requested.to_dict()["type"] == "approval_required"
+    assert "identity" not in (requested.to_dict())
     resumed = list(agent.resume_stream(requested.approval_id, Decision(True, "ok"), identity="ada"))
-    assert isinstance(resumed[0], RunStarted) and resumed[0].run_id == requested.run_id
+    assert isinstance(resumed[0], RunStarted)
+    assert resumed[0].run_id == requested.run_id
     decided = resumed[1]
     assert isinstance(decided, ApprovalDecided)
     assert (decided.identity, decided.tool, dict(decided.arguments), decided.approved) == (
@@ -278,8 +291,10 @@ def test_streams_and_observers_see_requests_and_decisions() -> None:
         {"order_id": 6, "amount": 10},
         True,
     )
-    assert decided.reason == "ok" and decided.call_id == requested.calls[0].id
-    assert isinstance(resumed[-1], RunFinished) and resumed[-1].result.text == "Done."
+    assert decided.reason == "ok"
+    assert decided.call_id == requested.calls[0].id
+    assert isinstance(resumed[-1], RunFinished)
+    assert resumed[-1].result.text == "Done."
     assert [type(e).__name__ for e in seen] == ["ApprovalRequested", "ApprovalDecided"]
 
 
@@ -287,7 +302,8 @@ def test_async_pause_and_resume(memory: Any) -> None:
     async def main() -> None:
         agent, _ = agent_over(memory(), [call("refund", order_id=11), "Done."])
         paused = await agent.arun("refund 11", session_id="s7", identity="ada")
-        assert paused.awaiting_approval and WRITES == []
+        assert paused.awaiting_approval
+        assert WRITES == []
         other, _ = agent_over(memory(), ["Done."])
         results = await asyncio.gather(
             other.aresume(paused.approval_id or "", True, identity="ada"),
@@ -343,6 +359,8 @@ def test_a_store_that_cannot_keep_approvals_says_so() -> None:
 
 
 def test_the_tool_itself_can_still_be_called_directly() -> None:
-    assert refund(1) == "refunded 10 on 1" and WRITES == [("refund", 1)]
-    assert refund.requires_approval and lookup.requires_approval is False
+    assert refund(1) == "refunded 10 on 1"
+    assert WRITES == [("refund", 1)]
+    assert refund.requires_approval
+    assert lookup.requires_approval is False
     assert Message.user("x").role == "user"
