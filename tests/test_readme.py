@@ -789,3 +789,11 @@ def test_docs_build_command_in_development(tmp_path: Path) -> None:
     )
     assert out.returncode == 0, out.stderr[-3000:]
     assert (tmp_path / "site" / "adapters" / "fastapi" / "index.html").exists()
+
+
+def test_approval_example() -> None:
+    printed = run_block("## Approval", {}).splitlines()
+    assert printed == [
+        "awaiting_approval [('refund', {'order_id': 1001, 'amount': 25.0})]",
+        "completed Done: refunded 25 USD.",
+    ]

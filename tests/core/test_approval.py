@@ -364,3 +364,29 @@ def test_the_tool_itself_can_still_be_called_directly() -> None:
     assert refund.requires_approval
     assert lookup.requires_approval is False
     assert Message.user("x").role == "user"
+
+
+def test_the_audit_log_records_the_request_the_decision_and_the_call() -> None:
+    from selectools.audit import AuditLog
+
+    records: list[Any] = []
+    agent, _ = agent_over(
+        ConversationMemory(),
+        [[call("refund", order_id=12), call("refund", order_id=13)], "One done."],
+        policies=[AuditLog(records.append)],
+    )
+    paused = agent.run("refund 12 and 13", identity="ada")
+    assert [r.outcome for r in records] == ["awaiting_approval", "awaiting_approval"]
+    first, second = (p.id for p in paused.pending)
+    agent.resume(
+        paused.approval_id or "", {first: True, second: Decision.reject("twice")}, identity="ada"
+    )
+    outcomes = [(r.outcome, r.call_id) for r in records[2:]]
+    assert ("approved", first) in outcomes
+    assert ("rejected", second) in outcomes
+    assert ("ok", first) in outcomes  # the approved call ran and was recorded
+    assert not any(o == "ok" and c == second for o, c in outcomes)
+    assert {r.run_id for r in records} == {paused.run_id}
+    rejected = next(r for r in records if r.outcome == "rejected")
+    assert rejected.reason == "twice"
+    assert rejected.identity == "ada"
