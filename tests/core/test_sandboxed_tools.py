@@ -108,3 +108,25 @@ def test_a_real_worker_keeps_serving_after_bad_sandboxed_calls() -> None:
         after = client.post("/agent/invoke", json={"input": "hello"})
         assert after.status_code == 200
         assert after.json()["output"] == "still here"
+
+
+def test_run_in_sandbox_policy_boxes_tools_you_did_not_write() -> None:
+    from selectools.tools.sandboxed import RunInSandbox
+
+    @tool
+    def local() -> int:
+        """A closure: cannot be imported by name in a child."""
+        return os.getpid()
+
+    provider = ScriptedProvider([[call("plain_pid"), call("local")], "done"])
+    agent = Agent([boxed.plain_pid, local], provider, policies=[RunInSandbox()])
+    boxed_pid, refused = agent.run("go").tool_calls
+    assert boxed_pid.ok
+    assert boxed_pid.result != os.getpid()
+    assert refused.error_type == "not_sandboxable"
+    only = Agent(
+        [boxed.plain_pid],
+        ScriptedProvider([call("plain_pid"), "done"]),
+        policies=[RunInSandbox(tools=["other"])],
+    )
+    assert only.run("go").tool_calls[0].result == os.getpid()

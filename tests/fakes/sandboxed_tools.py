@@ -47,3 +47,9 @@ def crash() -> None:
 def pid() -> int:
     """The process the tool runs in."""
     return os.getpid()
+
+
+@tool
+def plain_pid() -> int:
+    """The process the tool runs in (not sandboxed by itself)."""
+    return os.getpid()
