@@ -35,6 +35,8 @@ from .errors import (
     ToolExecutionError,
 )
 from .events import (
+    ApprovalDecided,
+    ApprovalRequested,
     Event,
     RunFailed,
     RunFinished,
@@ -98,6 +100,8 @@ __all__ = [
     "AgentConfig",
     "AgentResult",
     "AnthropicProvider",
+    "ApprovalDecided",
+    "ApprovalRequested",
     "BedrockProvider",
     "CircuitOpenError",
     "ContentPart",
