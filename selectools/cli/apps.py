@@ -16,11 +16,20 @@ from ..agent import Agent
 from ..extras import require
 from .target import TargetError, is_asgi_app, is_wsgi_app, load
 
-__all__ = ["ENV_KEY", "ENV_PREFIX", "ENV_TARGET", "fastapi_app", "flask_app", "reload_app"]
+__all__ = [
+    "ENV_KEY",
+    "ENV_PLAYGROUND",
+    "ENV_PREFIX",
+    "ENV_TARGET",
+    "fastapi_app",
+    "flask_app",
+    "reload_app",
+]
 
 ENV_TARGET = "SELECTOOLS_SERVE_TARGET"
 ENV_PREFIX = "SELECTOOLS_SERVE_PREFIX"
 ENV_KEY = "SELECTOOLS_API_KEY"
+ENV_PLAYGROUND = "SELECTOOLS_SERVE_PLAYGROUND"
 
 _KEY_MESSAGE = "Send the key as 'Authorization: Bearer <key>' or 'X-API-Key: <key>'."
 
@@ -30,7 +39,9 @@ def _key_matches(expected: str, authorization: str | None, x_api_key: str | None
     return hmac.compare_digest(sent.encode(), expected.encode())
 
 
-def fastapi_app(found: Any, *, prefix: str = "", api_key: str | None = None) -> Any:
+def fastapi_app(
+    found: Any, *, prefix: str = "", api_key: str | None = None, playground: bool = True
+) -> Any:
     """An ASGI app serving `found` (an Agent, or an ASGI app returned unchanged)."""
     if is_asgi_app(found):
         return found
@@ -41,7 +52,7 @@ def fastapi_app(found: Any, *, prefix: str = "", api_key: str | None = None) -> 
     from fastapi.responses import JSONResponse
     from starlette.exceptions import HTTPException as StarletteHTTPException
 
-    from selectools.serving import error_body
+    from selectools.serving import ServingOptions, error_body
     from selectools_fastapi import AgentRouter
 
     def check_key(
@@ -60,11 +71,14 @@ def fastapi_app(found: Any, *, prefix: str = "", api_key: str | None = None) -> 
             kind = "http_error"
         return JSONResponse(error_body(kind, str(exc.detail)), exc.status_code, exc.headers)
 
-    app.include_router(AgentRouter(found), prefix=prefix, dependencies=[Depends(check_key)])
+    router = AgentRouter(found, options=ServingOptions(playground=playground))
+    app.include_router(router, prefix=prefix, dependencies=[Depends(check_key)])
     return app
 
 
-def flask_app(found: Any, *, prefix: str = "", api_key: str | None = None) -> Any:
+def flask_app(
+    found: Any, *, prefix: str = "", api_key: str | None = None, playground: bool = True
+) -> Any:
     """A Flask app serving `found` (an Agent, or a Flask app returned unchanged)."""
     if is_wsgi_app(found):
         return found
@@ -74,7 +88,7 @@ def flask_app(found: Any, *, prefix: str = "", api_key: str | None = None) -> An
     from flask import Flask, jsonify, request
     from werkzeug.exceptions import HTTPException, Unauthorized
 
-    from selectools.serving import error_body
+    from selectools.serving import ServingOptions, error_body
     from selectools_flask import Selectools
 
     app = Flask("selectools_agent")
@@ -92,7 +106,7 @@ def flask_app(found: Any, *, prefix: str = "", api_key: str | None = None) -> An
         kind = (exc.name or "error").lower().replace(" ", "_")
         return jsonify(error_body(kind, exc.description or kind)), exc.code or 500
 
-    Selectools(app, agent=found, url_prefix=prefix)
+    Selectools(app, agent=found, url_prefix=prefix, options=ServingOptions(playground=playground))
     return app
 
 
@@ -100,5 +114,8 @@ def reload_app() -> Any:
     """uvicorn's factory under --reload: the app, rebuilt from the environment."""
     found = load(os.environ[ENV_TARGET])
     return fastapi_app(
-        found, prefix=os.environ.get(ENV_PREFIX, ""), api_key=os.environ.get(ENV_KEY) or None
+        found,
+        prefix=os.environ.get(ENV_PREFIX, ""),
+        api_key=os.environ.get(ENV_KEY) or None,
+        playground=bool(os.environ.get(ENV_PLAYGROUND, "1")),
     )

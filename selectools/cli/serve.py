@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from ..extras import require
-from .apps import ENV_KEY, ENV_PREFIX, ENV_TARGET, fastapi_app, flask_app
+from .apps import ENV_KEY, ENV_PLAYGROUND, ENV_PREFIX, ENV_TARGET, fastapi_app, flask_app
 from .fail import failures
 from .target import SPEC_SUFFIXES, is_asgi_app, is_wsgi_app, load
 
@@ -33,6 +33,12 @@ __all__ = ["serve"]
 @click.option("--flask", "use_flask", is_flag=True, help="Serve with Flask instead of FastAPI.")
 @click.option("--reload", is_flag=True, help="Restart when Python files change (development).")
 @click.option(
+    "--playground/--no-playground",
+    default=True,
+    show_default=True,
+    help="Serve the chat page at PREFIX/playground.",
+)
+@click.option(
     "--api-key",
     envvar=ENV_KEY,
     default=None,
@@ -45,6 +51,7 @@ def serve(
     prefix: str,
     use_flask: bool,
     reload: bool,
+    playground: bool,
     api_key: str | None,
 ) -> None:
     """Serve AGENT over HTTP: /invoke, /stream, /batch, /tools, sessions and the
@@ -56,15 +63,16 @@ def serve(
     prefix = "/" + prefix.strip("/") if prefix.strip("/") else ""
     with failures():
         if reload and not use_flask:
+            os.environ[ENV_PLAYGROUND] = "1" if playground else ""
             _serve_reloading(agent, host, port, prefix, api_key)
             return
         found = load(agent)
         if use_flask or is_wsgi_app(found):
-            app = flask_app(found, prefix=prefix, api_key=api_key)
+            app = flask_app(found, prefix=prefix, api_key=api_key, playground=playground)
             _announce(agent, host, port, prefix, api_key, app_given=is_wsgi_app(found))
             app.run(host=host, port=port, threaded=True, use_reloader=reload)
             return
-        app = fastapi_app(found, prefix=prefix, api_key=api_key)
+        app = fastapi_app(found, prefix=prefix, api_key=api_key, playground=playground)
         uvicorn = require("uvicorn", extra="fastapi", feature="selectools serve")
         _announce(agent, host, port, prefix, api_key, app_given=is_asgi_app(found))
         uvicorn.run(app, host=host, port=port)
@@ -101,6 +109,7 @@ def _announce(
     click.echo(f"Serving {agent} at {base}{prefix}")
     click.echo(f"  POST {prefix}/invoke, {prefix}/stream, {prefix}/batch; GET {prefix}/tools")
     click.echo(f"  OpenAI-compatible: base_url={base}{prefix}/v1")
+    click.echo(f"  Playground: {base}{prefix}/playground")
     if key is None and not _is_loopback(host):
         click.echo(
             f"  Warning: {host} is reachable from other machines and no --api-key is set.",

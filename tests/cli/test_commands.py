@@ -35,7 +35,9 @@ def test_each_command_has_usable_help() -> None:
         assert code == 0, out
         assert f"Usage: cli {name}" in out or f"Usage: selectools {name}" in out
     _, serve_help = invoke("serve", "--help")
-    for option in ("--host", "--port", "--flask", "--reload", "--prefix", "--api-key"):
+    options = ("--host", "--port", "--flask", "--reload", "--prefix", "--api-key")
+    options += ("--no-playground",)
+    for option in options:
         assert option in serve_help
     assert "base_url=http://127.0.0.1:8000/v1" in serve_help
 

@@ -94,6 +94,9 @@ def test_serve_the_example_answers_the_official_openai_client(demo_env: dict[str
             )
         assert refused.value.status_code == 400
         assert "client-side tools" in refused.value.message
+        page = httpx.get(f"{url}/playground")
+        assert page.status_code == 200
+        assert "text/html" in page.headers["content-type"]
         tools = httpx.get(f"{url}/tools").json()
         assert {"run_query", "search_documents"} <= {t["name"] for t in tools["tools"]}
 
@@ -102,6 +105,7 @@ def test_serve_with_flask_a_prefix_and_a_key(agent_file: Path) -> None:
     from openai import AuthenticationError, OpenAI
 
     args = ("serve", f"{agent_file}:agent", "--flask", "--prefix", "agent", "--api-key", "s3cret")
+    args += ("--no-playground",)
     with command(*args) as url:
         client = OpenAI(base_url=f"{url}/agent/v1", api_key="s3cret", max_retries=0)
         answer = client.chat.completions.create(
@@ -116,6 +120,8 @@ def test_serve_with_flask_a_prefix_and_a_key(agent_file: Path) -> None:
         refused = httpx.post(f"{url}/agent/invoke", json={"input": "hi"})
         assert refused.status_code == 401
         assert refused.json()["error"]["type"] == "unauthorized"
+        no_page = httpx.get(f"{url}/agent/playground", headers={"X-API-Key": "s3cret"})
+        assert no_page.status_code == 404
         ok = httpx.post(
             f"{url}/agent/invoke", json={"input": "hi"}, headers={"X-API-Key": "s3cret"}
         )
