@@ -164,11 +164,12 @@ async def serve_connection(
                     run.cancel()
             elif kind == "approve":
                 decision = _Approve.model_validate(message)
-                if approvals is None:
+                decide = approvals or _approval_route()
+                if decide is None:
                     await post(_error("not_supported", "This server has no approvals.", 404))
                     return
                 choice = {"approve": decision.approve, "reason": decision.reason}
-                await start(lambda: approvals(agent, decision.approval_id, choice, caller, options))
+                await start(lambda: decide(agent, decision.approval_id, choice, caller, options))
             else:
                 await post(
                     _error("invalid_request", "Send a message of type run, cancel or approve.", 422)
@@ -206,3 +207,20 @@ async def serve_connection(
         send_task.cancel()
         with contextlib.suppress(BaseException):
             await send_task
+
+
+def _approval_route() -> Callable[..., Awaitable[Any]] | None:
+    """The approval route's streaming handler, when this selectools has approvals."""
+    try:
+        from . import approvals  # type: ignore[attr-defined, unused-ignore]
+        from .wire import DecisionRequest  # type: ignore[attr-defined, unused-ignore]
+    except ImportError:
+        return None
+
+    async def decide(
+        agent: Agent, approval_id: str, choice: dict[str, Any], caller: Caller, options: Any
+    ) -> Any:
+        body = DecisionRequest(**choice)
+        return await approvals.decide_stream(agent, approval_id, body, caller, options)
+
+    return decide

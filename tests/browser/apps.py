@@ -31,6 +31,19 @@ def forecast(city: str) -> Iterator[str]:
 
 
 HANG_CANCELLED = threading.Event()
+REFUNDS: list[int] = []
+
+
+def refund(order_id: int) -> str:
+    """Refund an order (a write: it waits for a person's approval)."""
+    REFUNDS.append(order_id)
+    return f"refunded {order_id}"
+
+
+try:  # approvals (Tool.requires_approval) may not be in this selectools yet
+    refund_tool: Any = tool(writes=True, requires_approval=True)(refund)  # type: ignore[call-overload]
+except TypeError:
+    refund_tool = None
 
 
 @tool
@@ -57,6 +70,8 @@ def respond(request: ModelRequest) -> Reply | str:
     text = (last.content or "").lower()
     if "weather" in text:
         return Reply(calls=(call("forecast", city="Oslo"),))
+    if "refund" in text:
+        return Reply(calls=(call("refund", order_id=1001),))
     if "hang" in text:
         return Reply(calls=(call("hang"),))
     if "break" in text:
@@ -70,9 +85,8 @@ def respond(request: ModelRequest) -> Reply | str:
 
 def build_agent() -> Agent:
     provider = ScriptedProvider(responder=respond, chunk_delay=0.08)
-    return Agent(
-        [forecast, broken, hang], provider, memory=ConversationMemory(InMemorySessionStore())
-    )
+    tools = [forecast, broken, hang, *([refund_tool] if refund_tool is not None else [])]
+    return Agent(tools, provider, memory=ConversationMemory(InMemorySessionStore()))
 
 
 def builder_model(model: str | None = None) -> ScriptedProvider:

@@ -65,8 +65,14 @@ class OfflinePage:
             route.abort()
 
     def screenshot(self, name: str) -> None:
+        """Write docs/screenshots/{name}.png when missing, or always with
+        SELECTOOLS_SCREENSHOTS=1 (so a test run leaves the committed images alone)."""
+        path = SCREENSHOTS / f"{name}.png"
+        if path.exists() and os.environ.get("SELECTOOLS_SCREENSHOTS") != "1":
+            self.page.screenshot()  # still taken: the page must render
+            return
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        self.page.screenshot(path=str(SCREENSHOTS / f"{name}.png"))
+        self.page.screenshot(path=str(path))
 
     def close(self) -> None:
         self.context.close()

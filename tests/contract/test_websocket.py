@@ -171,3 +171,28 @@ async def test_a_client_that_stops_reading_is_bounded_then_dropped() -> None:
     assert len(client.sent) == 1  # one message in flight, two queued, then the run was held
     stored = agent.memory.store.load("stuck-1")
     assert stored is None or not any(m.role == "assistant" for m in stored.messages)
+
+
+def test_approve_over_the_socket(base: str) -> None:
+    from tests.browser.apps import REFUNDS, refund_tool
+
+    if refund_tool is None:
+        pytest.skip("this selectools has no approvals (Tool.requires_approval)")
+    REFUNDS.clear()
+    with ws(base) as socket:
+        socket.send(json.dumps({"type": "run", "input": "refund order 1001"}))
+        paused = until(socket, "approval_required", "run_finished")
+        if paused[-1]["type"] != "approval_required":
+            pytest.skip("this selectools does not pause for approval")
+        approval_id = paused[-1]["approval_id"]
+        until(socket, "run_finished")
+        assert REFUNDS == []
+        decision = {"type": "approve", "approval_id": approval_id, "approve": True}
+        socket.send(json.dumps(decision))
+        done = until(socket, "run_finished", "error")
+        assert done[-1]["output"] == "Tool said: refunded 1001"
+        assert REFUNDS == [1001]
+        socket.send(json.dumps(decision))  # decided already: answered, never run twice
+        again = until(socket, "error")[-1]["error"]
+        assert again["status"] == 409
+        assert REFUNDS == [1001]
