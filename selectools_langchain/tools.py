@@ -36,6 +36,12 @@ class SelectoolsTool(BaseTool):
 
     def _arguments(self, kwargs: dict[str, Any]) -> dict[str, Any]:
         tool = self.wrapped
+        if tool.requires_approval:
+            # LangChain has no way to pause for a person: the call must not run unseen.
+            raise ToolException(
+                f"Tool '{tool.name}' needs a person's approval before it runs, and a LangChain "
+                f"tool cannot ask for it, so it was not run."
+            )
         try:
             arguments = tool.parse_arguments(kwargs)
         except ToolArgumentError as exc:

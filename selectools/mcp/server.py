@@ -23,6 +23,7 @@ import os
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from ..approval.flow import needs_approval
 from ..context import RunContext
 from ..extras import require
 from ..messages import ToolCall
@@ -319,6 +320,13 @@ async def _call(
     )
     context = RunContext(run_id=call.id, identity=_identity(ctx), metadata={"transport": "mcp"})
     prepared = prepare(tools.snapshot().tools, call, context)
+    if isinstance(prepared, ToolInvocation) and needs_approval(prepared, policies):
+        # No person can be asked over MCP, so a call that needs one never runs here.
+        prepared = prepared.refuse(
+            f"Tool '{call.name}' needs a person's approval before it runs, and MCP has no "
+            f"way to ask for it, so it was not run. Call it through the agent's HTTP API.",
+            error_type="approval_required",
+        )
     async with _progress(ctx) as on_progress:
         [record] = await call_tools_async(
             [prepared],

@@ -251,3 +251,19 @@ async def test_our_agent_calls_converted_langchain_tools(mode: str) -> None:
     assert "cannot: x" in (records[3].error or "")
     assert records[4].error is not None  # LangChain's own validation, reported to the model
     assert "int" in records[4].error or "integer" in records[4].error
+
+
+def test_a_tool_that_needs_approval_is_refused_as_a_langchain_tool() -> None:
+    """LangChain cannot pause for a person, so the write must not run unseen."""
+    writes: list[int] = []
+
+    @tool(requires_approval=True)
+    def refund(order_id: int) -> str:
+        """Refund an order."""
+        writes.append(order_id)
+        return "refunded"
+
+    converted = to_langchain_tool(refund)
+    with pytest.raises(ToolException, match="needs a person's approval"):
+        converted.invoke({"order_id": 5})
+    assert writes == []

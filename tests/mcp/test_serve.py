@@ -94,3 +94,31 @@ async def test_tools_added_to_a_live_agent_appear_to_mcp_clients() -> None:
     assert "refund" not in before
     assert "refund" in after
     assert called.content[0].text == "refunded 3"
+
+
+async def test_a_tool_that_needs_approval_never_runs_over_mcp() -> None:
+    """MCP cannot ask a person: a marked write, or one RequireApproval marks, is refused."""
+    from selectools.approval import RequireApproval
+
+    writes: list[int] = []
+
+    @tool(requires_approval=True)
+    def refund(order_id: int) -> str:
+        """Refund an order."""
+        writes.append(order_id)
+        return "refunded"
+
+    @tool(writes=True)
+    def cancel(order_id: int) -> str:
+        """Cancel an order."""
+        writes.append(-order_id)
+        return "cancelled"
+
+    agent = Agent([refund, cancel], ScriptedProvider(["unused"]), policies=[RequireApproval()])
+    with UvicornThread(mcp_app(agent)) as server:
+        async with Client(f"{server.url}/mcp") as client:
+            for name in ("refund", "cancel"):
+                result = await client.call_tool(name, {"order_id": 5})
+                assert result.is_error
+                assert "needs a person's approval" in result.content[0].text
+    assert writes == []
