@@ -10,6 +10,7 @@ change, and the newest record wins when a session is loaded.
 from __future__ import annotations
 
 import json
+import operator
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -58,11 +59,14 @@ def summary_note(text: str) -> Message:
     return Message.system(f"Summary of the earlier conversation:\n{text}")
 
 
+_NAME = operator.attrgetter("name")
+
+
 def find_summary(
     history: Sequence[Message],
 ) -> tuple[Sequence[Message], StoredSummary | None]:
     """Split stored history into its plain messages and the summary covering the most."""
-    if not any(m.name == SUMMARY_NAME for m in history):
+    if SUMMARY_NAME not in map(_NAME, history):  # a C-level scan: history may be long
         return history, None  # the common case: nothing to copy
     plain: list[Message] = []
     best: StoredSummary | None = None
