@@ -49,6 +49,16 @@ def test_test_command_is_what_ci_runs() -> None:
     assert "<!-- test-command -->" in ci
 
 
+def test_the_test_command_gates_branch_coverage_at_90_percent() -> None:
+    import tomllib
+
+    command = README.split("<!-- test-command -->", 1)[1].split("```")[1]
+    assert command.strip().endswith("&& coverage run -m pytest && coverage report")
+    settings = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["coverage"]
+    assert settings["run"]["branch"] is True
+    assert settings["report"]["fail_under"] >= 90
+
+
 def run_block(heading: str, env: dict[str, str]) -> str:
     """Run the first python block after `heading` as printed; return its stdout."""
     import os
