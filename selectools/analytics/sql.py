@@ -10,11 +10,11 @@ filter and computes percentiles in Python, the same way for every database.
 from __future__ import annotations
 
 import re
-import zlib
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from ..extras import require
+from ..sql_schema import create_tables
 from .facts import AnalyticsQuery, RunFact, ToolFact
 
 if TYPE_CHECKING:
@@ -77,7 +77,6 @@ class SQLAnalyticsStore:
             sa.Column("cost_usd", sa.Float, nullable=True),
             sa.Index(f"{prefix}_runs_identity", "identity", "id"),
         )
-        self._postgres = self.engine.dialect.name == "postgresql"
         self._prefix = prefix
         if create_tables:
             self.create_schema()
@@ -87,13 +86,7 @@ class SQLAnalyticsStore:
 
     def create_schema(self) -> None:
         """Create the tables if missing; safe when many workers start at once."""
-        import sqlalchemy as sa
-
-        with self.engine.begin() as conn:
-            if self._postgres:
-                key = zlib.crc32(f"selectools:{self._prefix}".encode()) - 2**31
-                conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
-            self.metadata.create_all(conn, checkfirst=True)
+        create_tables(self.engine, self.metadata, f"selectools:{self._prefix}")
 
     def add_run(self, fact: RunFact, tools: Sequence[ToolFact] = ()) -> None:
         """The run and its tool calls in one transaction."""

@@ -8,11 +8,11 @@ one of any number of concurrent deciders change the row, in any process.
 from __future__ import annotations
 
 import time
-import zlib
 from typing import TYPE_CHECKING
 
 from ..bridge import run_in_thread
 from ..extras import require
+from ..sql_schema import create_tables
 from .records import PendingApproval
 
 if TYPE_CHECKING:
@@ -43,18 +43,11 @@ class SQLAlchemyApprovalStore:
             sa.Column("decided_at", sa.Float, nullable=True),
             sa.Column("data", sa.Text, nullable=False),
         )
-        self._postgres = engine.dialect.name == "postgresql"
         if create_tables:
             self.create_schema()
 
     def create_schema(self) -> None:
-        import sqlalchemy as sa
-
-        with self.engine.begin() as conn:
-            if self._postgres:  # many workers starting at once: one creates, the others find it
-                key = zlib.crc32(f"selectools-approvals:{self.table_prefix}".encode()) - 2**31
-                conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
-            self.metadata.create_all(conn, checkfirst=True)
+        create_tables(self.engine, self.metadata, f"selectools-approvals:{self.table_prefix}")
 
     def save(self, record: PendingApproval) -> None:
         import sqlalchemy as sa

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import json
 import re
-import zlib
 from typing import TYPE_CHECKING, Any
 
 from ..extras import require
+from ..sql_schema import create_tables
 from .records import AuditRecord
 from .sinks import AuditQuery
 
@@ -65,19 +65,12 @@ class SQLAuditSink:
             sa.Index(f"{table}_identity_id", "identity", "id"),
             sa.Index(f"{table}_session_id", "session_id", "id"),
         )
-        self._postgres = self.engine.dialect.name == "postgresql"
         if create_tables:
             self.create_schema()
 
     def create_schema(self) -> None:
         """Create the table if missing; safe when many workers start at once."""
-        import sqlalchemy as sa
-
-        with self.engine.begin() as conn:
-            if self._postgres:
-                key = zlib.crc32(f"selectools:{self.table.name}".encode()) - 2**31
-                conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
-            self.metadata.create_all(conn, checkfirst=True)
+        create_tables(self.engine, self.metadata, f"selectools:{self.table.name}")
 
     def ddl(self) -> str:
         """The CREATE statements for the table and its indexes, for a migration tool."""

@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from ..extras import require
+from ..sql_schema import create_tables as create_missing_tables
 from .record import JobRecord, JobState
 from .store import JobEvent
 
@@ -80,7 +81,8 @@ class SQLAlchemyJobStore:
             sa.Column("output", sa.Text, nullable=False),
         )
         if create_tables:
-            metadata.create_all(self.engine)
+            # many workers starting at once: one creates, the others find the tables
+            create_missing_tables(self.engine, metadata, f"selectools:jobs:{table_prefix}")
 
     def __repr__(self) -> str:
         return f"SQLAlchemyJobStore({self.engine.url.render_as_string(hide_password=True)!r})"

@@ -17,12 +17,12 @@ import re
 import threading
 import time
 import weakref
-import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from ..extras import require
+from ..sql_schema import create_tables
 
 if TYPE_CHECKING:
     from ..sessions.base import SessionStore
@@ -147,13 +147,7 @@ class SQLAlchemyFactStore(_ScanSearch):
 
     def create_schema(self) -> None:
         """Create the table if missing; safe when many workers start at once."""
-        import sqlalchemy as sa
-
-        with self.engine.begin() as conn:
-            if conn.dialect.name == "postgresql":  # one creator at a time
-                key = zlib.crc32(f"selectools:facts:{self.table_prefix}".encode()) - 2**31
-                conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
-            self.metadata.create_all(conn, checkfirst=True)
+        create_tables(self.engine, self.metadata, f"selectools:facts:{self.table_prefix}")
 
     def add(self, identity: str, text: str) -> Fact:
         fact = _new(text)

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import re
-import zlib
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
@@ -21,6 +20,7 @@ from typing import TYPE_CHECKING
 from ..bridge import run_in_thread
 from ..extras import require
 from ..messages import Message
+from ..sql_schema import create_tables
 from .base import SessionSummary, StoredSession, encode_message, not_yours
 
 if TYPE_CHECKING:
@@ -125,13 +125,7 @@ class SQLAlchemySessionStore:
 
     def create_schema(self) -> None:
         """Create the tables if missing; safe when many workers start at once."""
-        import sqlalchemy as sa
-
-        with self.engine.begin() as conn:
-            if self._postgres:  # one creator at a time; the others then find the tables
-                key = zlib.crc32(f"selectools:{self.table_prefix}".encode()) - 2**31
-                conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
-            self.metadata.create_all(conn, checkfirst=True)
+        create_tables(self.engine, self.metadata, f"selectools:{self.table_prefix}")
 
     def ddl(self) -> str:
         """The CREATE statements for this store's tables, for a migration tool."""
