@@ -23,6 +23,7 @@ from ..extras import require
 from ..messages import Message, ToolCall
 from ..usage import Usage, estimate_cost
 from .base import ModelRequest, ModelResponse, TextChunk
+from .retried import RetriedCalls
 
 if TYPE_CHECKING:
     import anthropic
@@ -38,7 +39,7 @@ DEFAULT_MAX_TOKENS = 4096
 _DOCUMENT_TYPES = ("application/pdf", "text/plain")
 
 
-class AnthropicProvider:
+class AnthropicProvider(RetriedCalls):
     """Claude models through the official `anthropic` SDK (`pip install "selectools[anthropic]"`).
 
     System messages become the `system` prompt, tool calls `tool_use` blocks,
@@ -134,30 +135,6 @@ class AnthropicProvider:
             if self.retry is not None:
                 require("tenacity", extra="anthropic", feature="AnthropicProvider's retries")
             self._installed = True
-
-    def complete(self, request: ModelRequest) -> ModelResponse:
-        self._check_installed()
-        if self.retry is None:
-            return self._complete_once(request)
-        return self.retry.call(self._complete_once, request, self.name)
-
-    async def acomplete(self, request: ModelRequest) -> ModelResponse:
-        self._check_installed()
-        if self.retry is None:
-            return await self._acomplete_once(request)
-        return await self.retry.acall(self._acomplete_once, request, self.name)
-
-    def stream(self, request: ModelRequest) -> Iterator[TextChunk | ModelResponse]:
-        self._check_installed()
-        if self.retry is None:
-            return self._stream_once(request)
-        return self.retry.stream(self._stream_once, request, self.name)
-
-    def astream(self, request: ModelRequest) -> AsyncIterator[TextChunk | ModelResponse]:
-        self._check_installed()
-        if self.retry is None:
-            return self._astream_once(request)
-        return self.retry.astream(self._astream_once, request, self.name)
 
     def _complete_once(self, request: ModelRequest) -> ModelResponse:
         params = self._params(request, stream=False)

@@ -22,6 +22,7 @@ from ..extras import require
 from ..messages import Message, ToolCall
 from ..usage import Usage, estimate_cost
 from .base import ModelRequest, ModelResponse, TextChunk, close_stream
+from .retried import RetriedCalls
 
 if TYPE_CHECKING:
     from ..policies.retry import Retry
@@ -50,7 +51,7 @@ _DOC_FORMATS = {
 }
 
 
-class BedrockProvider:
+class BedrockProvider(RetriedCalls):
     """Models on Amazon Bedrock (Claude, Llama, Nova, Mistral...) through the Converse API.
 
     `pip install -e ".[bedrock]"`. Credentials and region come from boto3's
@@ -126,30 +127,6 @@ class BedrockProvider:
             if self.retry is not None:
                 require("tenacity", extra="bedrock", feature="BedrockProvider's retries")
             self._installed = True
-
-    def complete(self, request: ModelRequest) -> ModelResponse:
-        self._check_installed()
-        if self.retry is None:
-            return self._complete_once(request)
-        return self.retry.call(self._complete_once, request, self.name)
-
-    async def acomplete(self, request: ModelRequest) -> ModelResponse:
-        self._check_installed()
-        if self.retry is None:
-            return await self._acomplete_once(request)
-        return await self.retry.acall(self._acomplete_once, request, self.name)
-
-    def stream(self, request: ModelRequest) -> Iterator[TextChunk | ModelResponse]:
-        self._check_installed()
-        if self.retry is None:
-            return self._stream_once(request)
-        return self.retry.stream(self._stream_once, request, self.name)
-
-    def astream(self, request: ModelRequest) -> AsyncIterator[TextChunk | ModelResponse]:
-        self._check_installed()
-        if self.retry is None:
-            return self._astream_once(request)
-        return self.retry.astream(self._astream_once, request, self.name)
 
     def _complete_once(self, request: ModelRequest) -> ModelResponse:
         params = self._params(request)

@@ -23,6 +23,7 @@ from ..extras import require
 from ..messages import Message, ToolCall
 from ..usage import Usage, estimate_cost
 from .base import ModelRequest, ModelResponse, TextChunk
+from .retried import RetriedCalls
 
 if TYPE_CHECKING:
     import openai
@@ -36,7 +37,7 @@ logger = logging.getLogger("selectools.providers.openai")
 DEFAULT_MODEL = "gpt-4o-mini"
 
 
-class OpenAIProvider:
+class OpenAIProvider(RetriedCalls):
     """Chat completions through the official `openai` SDK, with native tool calling.
 
     `base_url` points it at any OpenAI-compatible server, e.g. Ollama at
@@ -145,30 +146,6 @@ class OpenAIProvider:
             if self.retry is not None:
                 require("tenacity", extra="openai", feature="OpenAIProvider's retries")
             self._installed = True
-
-    def complete(self, request: ModelRequest) -> ModelResponse:
-        self._check_installed()
-        if self.retry is None:
-            return self._complete_once(request)
-        return self.retry.call(self._complete_once, request, self.name)
-
-    async def acomplete(self, request: ModelRequest) -> ModelResponse:
-        self._check_installed()
-        if self.retry is None:
-            return await self._acomplete_once(request)
-        return await self.retry.acall(self._acomplete_once, request, self.name)
-
-    def stream(self, request: ModelRequest) -> Iterator[TextChunk | ModelResponse]:
-        self._check_installed()
-        if self.retry is None:
-            return self._stream_once(request)
-        return self.retry.stream(self._stream_once, request, self.name)
-
-    def astream(self, request: ModelRequest) -> AsyncIterator[TextChunk | ModelResponse]:
-        self._check_installed()
-        if self.retry is None:
-            return self._astream_once(request)
-        return self.retry.astream(self._astream_once, request, self.name)
 
     def _complete_once(self, request: ModelRequest) -> ModelResponse:
         client = self.client  # a missing SDK raises here, outside the translation below
