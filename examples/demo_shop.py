@@ -11,6 +11,8 @@ from __future__ import annotations
 import os
 import re
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from selectools import (
@@ -34,6 +36,28 @@ DEMO_KEY = "demo-key"
 def api_key() -> str:
     """The key clients must send; SELECTOOLS_API_KEY, or 'demo-key' for local tries."""
     return os.environ.get("SELECTOOLS_API_KEY", DEMO_KEY)
+
+
+@contextmanager
+def setup_lock() -> Iterator[None]:
+    """One process at a time prepares the data folder.
+
+    `gunicorn -w 4` imports the app in every worker at once, and embedded Chroma
+    cannot create its files from two processes at the same moment ("table
+    collections already exists"). Past setup, the workers share the files fine.
+    """
+    DATA_DIR.mkdir(parents=True, exist_ok=True)
+    with open(DATA_DIR / ".setup.lock", "w") as handle:
+        try:
+            import fcntl
+        except ImportError:  # Windows: the dev servers there run one process
+            yield
+            return
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def create_shop() -> None:
@@ -106,13 +130,14 @@ def shop_tools() -> list[Tool]:
     from selectools_chroma import ChromaToolkit, HashingEmbeddingFunction
     from selectools_sql import SQLToolkit
 
-    create_shop()
-    sql = SQLToolkit(f"sqlite:///{DB_PATH}", include_tables=["orders"], max_rows=20)
-    client = chromadb.PersistentClient(path=str(DATA_DIR / "chroma"))
-    policies = ChromaToolkit(
-        client=client, name="shop_policies", embedding_function=HashingEmbeddingFunction()
-    )
-    policies.collection.upsert(ids=list(POLICIES), documents=list(POLICIES.values()))
+    with setup_lock():
+        create_shop()
+        sql = SQLToolkit(f"sqlite:///{DB_PATH}", include_tables=["orders"], max_rows=20)
+        client = chromadb.PersistentClient(path=str(DATA_DIR / "chroma"))
+        policies = ChromaToolkit(
+            client=client, name="shop_policies", embedding_function=HashingEmbeddingFunction()
+        )
+        policies.collection.upsert(ids=list(POLICIES), documents=list(POLICIES.values()))
     return [*sql.tools(), *policies.tools()]
 
 

@@ -14,43 +14,55 @@ from selectools import Agent, ConversationMemory, Message, ScriptedProvider
 from selectools.sessions import SQLAlchemySessionStore
 
 
-def _start_store(url: str, prefix: str, barrier: Any, errors: Any) -> None:
-    barrier.wait(30)
-    try:
-        SQLAlchemySessionStore(url, table_prefix=prefix).engine.dispose()
-    except Exception as exc:
-        errors.put(f"{type(exc).__name__}: {exc}")
+def _start_store(urls: list[str], prefix: str, barrier: Any, errors: Any) -> None:
+    for url in urls:  # one fresh database per round, every worker starting it at once
+        barrier.wait(30)
+        try:
+            SQLAlchemySessionStore(url, table_prefix=prefix).engine.dispose()
+        except Exception as exc:
+            errors.put(f"{type(exc).__name__}: {exc}")
+
+
+def _start_at_once(urls: list[str], prefix: str, workers: int) -> list[str]:
+    """`workers` processes create the same store at the same instant, once per url."""
+    context = multiprocessing.get_context("spawn")
+    errors = context.Queue()
+    barrier = context.Barrier(workers)
+    processes = [
+        context.Process(target=_start_store, args=(urls, prefix, barrier, errors))
+        for _ in range(workers)
+    ]
+    for process in processes:
+        process.start()
+    for process in processes:
+        process.join(120)
+        assert process.exitcode == 0
+    found = []
+    while not errors.empty():
+        found.append(errors.get())
+    return found
 
 
 def test_workers_starting_at_once_on_a_fresh_database_all_start(
     postgres_url: str, unique_name: str
 ) -> None:
     """What `uvicorn --workers N` does on a first deploy: N processes create the schema at once."""
-    context = multiprocessing.get_context("spawn")
-    workers, tries = 3, 5
-    errors = context.Queue()
-    prefixes = [f"{unique_name}_{attempt}_" for attempt in range(tries)]
+    prefixes = [f"{unique_name}_{attempt}_" for attempt in range(5)]
     try:
         for prefix in prefixes:
-            barrier = context.Barrier(workers)
-            processes = [
-                context.Process(target=_start_store, args=(postgres_url, prefix, barrier, errors))
-                for _ in range(workers)
-            ]
-            for process in processes:
-                process.start()
-            for process in processes:
-                process.join(60)
-                assert process.exitcode == 0
-        found = []
-        while not errors.empty():
-            found.append(errors.get())
-        assert found == []
+            assert _start_at_once([postgres_url], prefix, workers=3) == []
     finally:
         for prefix in prefixes:
             store = SQLAlchemySessionStore(postgres_url, table_prefix=prefix, create_tables=False)
             store.metadata.drop_all(store.engine)
             store.engine.dispose()
+
+
+def test_workers_starting_at_once_on_a_fresh_sqlite_file_all_start(tmp_path: Any) -> None:
+    """`gunicorn -w 4` over a SQLite file: checking for the tables and creating them is one
+    step under SQLite's write lock, so no worker dies with 'table already exists'."""
+    urls = [f"sqlite:///{tmp_path / f'fresh{attempt}.db'}" for attempt in range(40)]
+    assert _start_at_once(urls, "selectools_", workers=4) == []
 
 
 @pytest.mark.parametrize("database", ["sqlite", "postgres"])

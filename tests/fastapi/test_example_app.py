@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import importlib.util
+import multiprocessing
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -70,3 +72,43 @@ def test_demo_key_comes_from_the_environment(
     client = TestClient(module.app)
     assert client.get("/agent/tools", headers={"X-API-Key": "demo-key"}).status_code == 401
     assert client.get("/agent/tools", headers={"X-API-Key": "s3cret"}).status_code == 200
+
+
+def _build_demo_at_once(folders: list[str], barrier: Any, errors: Any) -> None:
+    import os
+    import sys
+
+    sys.path.insert(0, str(EXAMPLES))
+    for folder in folders:  # one fresh data folder per round, every worker starting at once
+        os.environ["SELECTOOLS_DEMO_DIR"] = folder
+        import demo_shop
+
+        importlib.reload(demo_shop)
+        barrier.wait(60)
+        try:
+            demo_shop.build_agent()
+        except Exception as exc:
+            errors.put(f"{type(exc).__name__}: {exc}")
+
+
+def test_workers_starting_the_demo_at_once_on_a_fresh_folder_all_start(tmp_path: Path) -> None:
+    """`gunicorn -w 4 flask_app:app` imports the demo in every worker at the same moment:
+    none may die creating the shop, embedded Chroma or the session tables."""
+    context = multiprocessing.get_context("spawn")
+    errors = context.Queue()
+    workers = 4
+    barrier = context.Barrier(workers)
+    folders = [str(tmp_path / f"fresh{attempt}") for attempt in range(8)]
+    processes = [
+        context.Process(target=_build_demo_at_once, args=(folders, barrier, errors))
+        for _ in range(workers)
+    ]
+    for process in processes:
+        process.start()
+    for process in processes:
+        process.join(180)
+        assert process.exitcode == 0
+    found = []
+    while not errors.empty():
+        found.append(errors.get())
+    assert found == []
