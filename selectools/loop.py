@@ -122,7 +122,7 @@ class Run:
         self.deadline = (
             time.monotonic() + config.run_timeout if config.run_timeout is not None else None
         )
-        self.messages: list[Message] = []
+        self.window: tuple[Message, ...] = ()  # what the run started from (see `messages`)
         self.selection = Selection(())
         self.summary_record: Message | None = None
         self.new_messages: list[Message] = []
@@ -131,6 +131,15 @@ class Run:
         self.iterations = 0
         self.model = ""
         self.provider = ""
+
+    @property
+    def messages(self) -> tuple[Message, ...]:
+        """What the model sees next: the window, then everything this run added.
+
+        Kept as the two parts so a long history is copied once per model call, not
+        once per message added.
+        """
+        return self.window + tuple(self.new_messages)
 
     # -- the steps, in the order a run takes them ------------------------------------
 
@@ -143,9 +152,12 @@ class Run:
         history = stored.messages if stored is not None else ()
         # The window budgets the whole request, system prompt included.
         self.selection = self.setup.memory.select(
-            (Message.system(prompt),) if prompt else (), history, self.input_messages
+            (Message.system(prompt),) if prompt else (),
+            history,
+            self.input_messages,
+            system_at=stored.system_at if stored is not None else (),
         )
-        self.messages = list(self.selection.messages)
+        self.window = self.selection.messages
         return RunStarted(self.run_id, self.session_id)
 
     def summarize_sync(self) -> None:
@@ -173,7 +185,7 @@ class Run:
             self._summarized(summarized)
 
     def _summarized(self, summarized: Summarized) -> None:
-        self.messages = list(summarized.messages)
+        self.window = summarized.messages
         self.usage = self.usage + summarized.usage
         self.summary_record = summarized.record
 
@@ -205,7 +217,7 @@ class Run:
             )
         self.iterations += 1
         return ModelRequest(
-            messages=tuple(self.messages),
+            messages=self.messages,
             tools=self.setup.tools.schemas,
             temperature=self.config.temperature,
             max_tokens=self.config.max_tokens,
@@ -219,7 +231,6 @@ class Run:
         self.usage = self.usage + response.usage
         self.model = response.model or self.model
         self.provider = response.provider or self.provider
-        self.messages.append(response.message)
         self.new_messages.append(response.message)
         tools = self.setup.tools.tools
         return [prepare(tools, call, self.context) for call in response.message.tool_calls]
@@ -227,7 +238,6 @@ class Run:
     def add_results(self, records: list[ToolCallRecord]) -> list[ToolCallFinished]:
         for record in records:
             message = Message.tool(record.output, tool_call_id=record.id, name=record.name)
-            self.messages.append(message)
             self.new_messages.append(message)
         self.records.extend(records)
         return [ToolCallFinished(self.run_id, record) for record in records]
@@ -248,7 +258,7 @@ class Run:
         text = final.content or "" if final is not None and final.role == "assistant" else ""
         return AgentResult(
             text=text,
-            messages=tuple(self.messages),
+            messages=self.messages,
             new_messages=tuple(self.new_messages),
             tool_calls=tuple(self.records),
             usage=self.usage,

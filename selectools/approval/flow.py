@@ -81,7 +81,7 @@ def hold(batch: Batch, policies: Sequence[object]) -> tuple[Batch, list[ToolInvo
 
 def _record_of(run: Run, waiting: list[ToolInvocation]) -> PendingApproval:
     new = run.new_messages
-    context = run.messages[: len(run.messages) - len(new)]
+    context = run.window
     state = {
         "input": [m.to_dict() for m in run.input_messages],
         "context": [m.to_dict() for m in context],
@@ -230,7 +230,7 @@ def _restore(
     run.run_id = record.run_id  # the same run, going on: audit logs join on it
     run.context = dataclasses.replace(run.context, run_id=record.run_id)
     run.new_messages = _messages(state["new"])
-    run.messages = [*_messages(state["context"]), *run.new_messages]
+    run.window = tuple(_messages(state["context"]))
     run.records = [_record(r) for r in state["records"]]
     run.iterations = int(state["iterations"])
     run.model = str(state["model"])

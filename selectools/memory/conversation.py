@@ -111,9 +111,14 @@ class ConversationMemory:
         system: Sequence[Message],
         history: Sequence[Message],
         input: Sequence[Message],
+        *,
+        system_at: Sequence[int] | None = None,
     ) -> Selection:
-        """The window for a run over stored `history`, and what is left to summarize."""
-        plain, summary = find_summary(history)
+        """The window for a run over stored `history`, and what is left to summarize.
+
+        `system_at`: where `history`'s system messages are, if the store knows.
+        """
+        plain, summary = find_summary(history, system_at)
         if summary is None and self.summarizer is None and self.budget.unlimited:
             return Selection((*system, *plain, *input))  # no window: one copy, no planning
         conversation = [*plain, *input]

@@ -63,11 +63,19 @@ _NAME = operator.attrgetter("name")
 
 
 def find_summary(
-    history: Sequence[Message],
+    history: Sequence[Message], system_at: Sequence[int] | None = None
 ) -> tuple[Sequence[Message], StoredSummary | None]:
-    """Split stored history into its plain messages and the summary covering the most."""
-    if SUMMARY_NAME not in map(_NAME, history):  # a C-level scan: history may be long
-        return history, None  # the common case: nothing to copy
+    """Split stored history into its plain messages and the summary covering the most.
+
+    `system_at` (from `StoredSession.system_at`, when the store tracks it) lists
+    where the system messages are, so only those are looked at: a long history
+    without a summary costs nothing to check.
+    """
+    if system_at is not None:
+        if not any(history[i].name == SUMMARY_NAME for i in system_at):
+            return history, None  # the common case: nothing to copy
+    elif SUMMARY_NAME not in map(_NAME, history):  # a C-level scan: history may be long
+        return history, None
     plain: list[Message] = []
     best: StoredSummary | None = None
     for message in history:

@@ -23,9 +23,22 @@ __all__ = [
 
 @dataclass(frozen=True, slots=True)
 class StoredSession:
+    """A session as loaded. `system_at` lists the positions of the system messages in
+    `messages` when the store tracks them as it writes (None: not tracked), so memory
+    finds a stored summary without walking a long history."""
+
     id: str
     messages: tuple[Message, ...]
     owner: str | None = None
+    system_at: tuple[int, ...] | None = None
+
+    @classmethod
+    def read(
+        cls, session_id: str, messages: tuple[Message, ...], owner: str | None
+    ) -> StoredSession:
+        """A session a store has just read back whole, its system messages located."""
+        system_at = tuple(i for i, m in enumerate(messages) if m.role == "system")
+        return cls(session_id, messages, owner, system_at)
 
     def allows(self, owner: str | None) -> bool:
         """Anyone may continue a session without an owner; an owned one only its owner."""

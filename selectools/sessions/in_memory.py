@@ -26,7 +26,7 @@ class InMemorySessionStore:
         with self._lock:
             current = self._sessions.get(session_id)
             if current is None:
-                current = self._sessions[session_id] = StoredSession(session_id, (), owner)
+                current = self._sessions[session_id] = StoredSession(session_id, (), owner, ())
             return current
 
     def append(
@@ -35,11 +35,16 @@ class InMemorySessionStore:
         with self._lock:
             current = self._sessions.get(session_id)
             if current is None:
-                current = StoredSession(session_id, (), owner)
+                current = StoredSession(session_id, (), owner, ())
             elif not current.allows(owner):
                 raise not_yours(session_id)
+            start = len(current.messages)
+            added = tuple(i for i, m in enumerate(messages, start) if m.role == "system")
             self._sessions[session_id] = StoredSession(
-                session_id, current.messages + tuple(messages), current.owner
+                session_id,
+                current.messages + tuple(messages),
+                current.owner,
+                (current.system_at or ()) + added,
             )
 
     def delete(self, session_id: str) -> bool:

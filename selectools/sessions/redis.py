@@ -106,7 +106,9 @@ class RedisSessionStore:
         if not raw and owner is None:
             return None
         messages = tuple(Message.from_dict(json.loads(item)) for item in raw)
-        return StoredSession(session_id, messages, owner.decode() if owner is not None else None)
+        return StoredSession.read(
+            session_id, messages, owner.decode() if owner is not None else None
+        )
 
     def load(self, session_id: str) -> StoredSession | None:
         messages_key, owner_key = self._keys(session_id)

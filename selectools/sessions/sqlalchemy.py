@@ -155,7 +155,7 @@ class SQLAlchemySessionStore:
         if not rows:
             return None
         messages = tuple(Message.from_dict(json.loads(r.data)) for r in rows if r.data is not None)
-        return StoredSession(session_id, messages, rows[0].owner)
+        return StoredSession.read(session_id, messages, rows[0].owner)
 
     def claim(self, session_id: str, owner: str) -> StoredSession:
         now = datetime.now(UTC)
@@ -163,7 +163,7 @@ class SQLAlchemySessionStore:
             created = self._insert_if_absent(conn, session_id, owner, now)
             conn.commit()
         if created:
-            return StoredSession(session_id, (), owner)
+            return StoredSession(session_id, (), owner, ())
         stored = self.load(session_id)
         return stored if stored is not None else self.claim(session_id, owner)  # deleted since
 

@@ -13,7 +13,8 @@ from selectools import Agent, ConversationMemory, Message, ModelRequest, Scripte
 from selectools.memory import Summarizer, approx_tokens
 from selectools.memory.summary import SUMMARY_NAME, find_summary
 from selectools.providers.scripted import Step, call
-from selectools.sessions.base import SessionStore
+from selectools.sessions import InMemorySessionStore
+from selectools.sessions.base import SessionStore, StoredSession
 from tests.core.test_memory import assert_whole_tool_pairs
 from tests.core.test_sessions import store  # noqa: F401  (the store fixture, every backend)
 
@@ -134,6 +135,8 @@ def test_summary_is_stored_with_the_session_in_every_store(store: SessionStore) 
     records = [m for m in stored.messages if m.name == SUMMARY_NAME]
     assert records
     assert all(m.role == "system" for m in records)
+    # Every store locates the system messages, so memory never walks the history for them.
+    assert stored.system_at == tuple(i for i, m in enumerate(stored.messages) if m.role == "system")
 
     restarted, model2 = agent()
     restarted.run("question 8", session_id="kept")
@@ -259,3 +262,36 @@ def test_a_stored_summary_without_a_summarizer_still_keeps_the_pins() -> None:
         "a2",
         "q3",
     ]
+
+
+def test_a_store_that_does_not_locate_system_messages_still_has_its_summary_found() -> None:
+    """`StoredSession.system_at` is an optional hint: a third-party store that leaves it
+    None gets the history searched, so its summary is still used and never shown raw."""
+
+    class PlainStore(InMemorySessionStore):
+        def load(self, session_id: str) -> StoredSession | None:
+            found = super().load(session_id)
+            return None if found is None else StoredSession(found.id, found.messages, found.owner)
+
+    plain_store = PlainStore()
+    model = Model()
+    memory = ConversationMemory(plain_store, max_tokens=300, summarize=Summarizer(max_tokens=60))
+    agent = Agent([lookup], ScriptedProvider(responder=model), memory=memory)
+    for turn in range(8):
+        agent.run(f"question {turn}", session_id="s")
+    assert model.summarizer_requests
+    sent = model.first_requests[-1].messages
+    assert not any(m.name == SUMMARY_NAME for m in sent)  # the record itself never goes out
+    notes = [m.content or "" for m in sent if m.role == "system"]
+    assert f"Summary of the earlier conversation:\n{model.summaries[-1]}" in notes
+
+
+def test_find_summary_looks_only_where_the_store_says_system_messages_are() -> None:
+    record = Message(role="system", content='{"covers": 2, "summary": "S"}', name=SUMMARY_NAME)
+    history = (Message.user("a"), Message.assistant("b"), record, Message.user("c"))
+    plain, summary = find_summary(history, system_at=(2,))
+    assert summary is not None
+    assert (summary.text, summary.covers) == ("S", 2)
+    assert record not in plain
+    assert find_summary(history)[1] == summary  # not located: searched
+    assert find_summary(history, system_at=())[1] is None  # located: there are none
