@@ -40,14 +40,14 @@ class Usage:
             if self.cost_usd is None or other.cost_usd is None
             else self.cost_usd + other.cost_usd
         )
-        return Usage(
-            input_tokens=self.input_tokens + other.input_tokens,
-            output_tokens=self.output_tokens + other.output_tokens,
-            requests=self.requests + other.requests,
-            cost_usd=cost,
-            cache_hits=self.cache_hits + other.cache_hits,
-            cache_misses=self.cache_misses + other.cache_misses,
-            tokens_saved=self.tokens_saved + other.tokens_saved,
+        return Usage(  # positional: added up several times a run, keyword calls cost more
+            self.input_tokens + other.input_tokens,
+            self.output_tokens + other.output_tokens,
+            self.requests + other.requests,
+            cost,
+            self.cache_hits + other.cache_hits,
+            self.cache_misses + other.cache_misses,
+            self.tokens_saved + other.tokens_saved,
         )
 
     def to_dict(self) -> dict[str, int | float | None]:
