@@ -208,12 +208,19 @@ def test_example_app_under_gunicorn(tmp_path: Path) -> None:
                 assert time.monotonic() < deadline, "gunicorn did not start"
                 time.sleep(0.1)
         headers = {"Authorization": "Bearer gk"}
-        answer = httpx.post(base + "/agent/invoke", json={"input": "order 1003?"}, headers=headers)
-        assert answer.status_code == 200
-        assert "Grace Hopper" in answer.json()["output"]
-        streamed = httpx.post(base + "/agent/stream", json={"input": "hi"}, headers=headers)
-        assert [n for n, _ in parse_sse(streamed.text)][-1] == "run_finished"
-        assert httpx.post(base + "/agent/invoke", json={"input": "x"}).status_code == 401
+        try:
+            answer = httpx.post(
+                base + "/agent/invoke", json={"input": "order 1003?"}, headers=headers
+            )
+            assert answer.status_code == 200
+            assert "Grace Hopper" in answer.json()["output"]
+            streamed = httpx.post(base + "/agent/stream", json={"input": "hi"}, headers=headers)
+            assert [n for n, _ in parse_sse(streamed.text)][-1] == "run_finished"
+            assert httpx.post(base + "/agent/invoke", json={"input": "x"}).status_code == 401
+        except httpx.TransportError:  # gunicorn went away: show why (a worker failed to boot?)
+            server.terminate()
+            server.wait(10)
+            pytest.fail(server.stderr.read().decode()[-3000:] if server.stderr else "no stderr")
     finally:
         server.terminate()
         server.wait(10)
