@@ -6,9 +6,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from .frozen import fast_init
+
 __all__ = ["RunContext"]
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class RunContext:
     """Per-run facts a tool may need but the model must never choose.

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar, TypeAlias
 
 from .errors import SelectoolsError
+from .frozen import fast_init
 from .providers.base import ModelRequest, ModelResponse
 from .results import AgentResult, PendingCall, ToolCallRecord
 
@@ -39,6 +40,7 @@ __all__ = [
 ]
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class RunStarted:
     type: ClassVar[str] = "run_started"
@@ -49,6 +51,7 @@ class RunStarted:
         return {"type": self.type, "run_id": self.run_id, "session_id": self.session_id}
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class TextDelta:
     type: ClassVar[str] = "text_delta"
@@ -59,6 +62,7 @@ class TextDelta:
         return {"type": self.type, "run_id": self.run_id, "text": self.text}
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class ToolCallStarted:
     type: ClassVar[str] = "tool_call_started"
@@ -79,6 +83,7 @@ class ToolCallStarted:
         }
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class ToolProgress:
     """A chunk a streaming (generator) tool yielded while running; the model never sees it."""
@@ -99,6 +104,7 @@ class ToolProgress:
         }
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class ToolCallFinished:
     type: ClassVar[str] = "tool_call_finished"
@@ -109,6 +115,7 @@ class ToolCallFinished:
         return {"type": self.type, "run_id": self.run_id, **_call_fields(self.record)}
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class RunFinished:
     type: ClassVar[str] = "run_finished"
@@ -119,6 +126,7 @@ class RunFinished:
         return {"type": self.type, **self.result.to_dict()}
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class RunFailed:
     """Only on the wire and for observers: in Python the run raises instead."""
@@ -144,6 +152,7 @@ class RunFailed:
         return cls(run_id, "internal_error", "The run failed unexpectedly; see server logs.")
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class ApprovalRequested:
     """The run paused: `calls` wait for a decision on `approval_id` and have not run."""
@@ -165,6 +174,7 @@ class ApprovalRequested:
         }
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class ApprovalDecided:
     """For observers and audit logs: someone approved or rejected one pending call."""
@@ -194,6 +204,7 @@ class ApprovalDecided:
         }
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class ModelCallStarted:
     """For observers: a model call is about to be made."""
@@ -203,6 +214,7 @@ class ModelCallStarted:
     request: ModelRequest
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class ModelCallFinished:
     """For observers: a model call returned."""

@@ -50,6 +50,7 @@ from .events import (
     ToolProgress,
     event_hook,
 )
+from .frozen import fast_init
 from .memory import ConversationMemory, Selection, Summarized
 from .messages import Message, RunInput, ToolCall, coerce_messages
 from .observers import ObserverHub
@@ -79,6 +80,7 @@ if TYPE_CHECKING:
 __all__ = ["Run", "RunSetup", "drive", "drive_async"]
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class RunSetup:
     """What a run takes from its agent, fixed when the run starts."""

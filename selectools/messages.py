@@ -8,6 +8,7 @@ from typing import Any, Literal, TypeAlias
 
 from .content import ContentPart, parse_part
 from .errors import InvalidInputError
+from .frozen import fast_init
 
 __all__ = ["ContentPart", "Message", "Role", "RunInput", "ToolCall", "coerce_messages"]
 
@@ -15,6 +16,7 @@ Role = Literal["system", "user", "assistant", "tool"]
 _ROLES = frozenset(("system", "user", "assistant", "tool"))
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class ToolCall:
     """A tool call requested by the model; `arguments` is the raw JSON text it sent."""
@@ -46,6 +48,7 @@ class ToolCall:
         return cls(id=str(data.get("id", "")), name=function["name"], arguments=arguments)
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class Message:
     """One chat message; immutable so a history can be shared without copying.

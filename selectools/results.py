@@ -8,6 +8,7 @@ from typing import Any, Generic, cast
 
 from typing_extensions import TypeVar
 
+from .frozen import fast_init
 from .messages import Message
 from .usage import Usage
 
@@ -16,6 +17,7 @@ __all__ = ["AgentResult", "PendingCall", "ToolCallRecord"]
 OutputT = TypeVar("OutputT", default=str)
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class ToolCallRecord:
     """One tool call: what the model asked, what the tool returned or why it failed.
@@ -52,6 +54,7 @@ class ToolCallRecord:
         }
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class PendingCall:
     """A tool call the model made that waits for a person's approval; it has not run."""
@@ -64,6 +67,7 @@ class PendingCall:
         return {"id": self.id, "tool": self.tool, "arguments": dict(self.arguments)}
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class AgentResult(Generic[OutputT]):
     """The outcome of one run; `messages` is the full conversation the model saw.

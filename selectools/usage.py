@@ -7,11 +7,14 @@ import logging
 import threading
 from dataclasses import dataclass
 
+from .frozen import fast_init
+
 __all__ = ["Usage", "UsageTotals", "estimate_cost"]
 
 logger = logging.getLogger("selectools.usage")
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class Usage:
     """Tokens one or more model calls used; `cost_usd` is None when any price is unknown.

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
 from ..context import RunContext
+from ..frozen import fast_init
 from ..messages import Message
 from ..usage import Usage
 
@@ -20,6 +21,7 @@ __all__ = [
 ]
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class ModelRequest:
     """One call to the model: the conversation, the tools it may call, and settings.
@@ -39,6 +41,7 @@ class ModelRequest:
     context: RunContext | None = None
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class ModelResponse:
     """The model's complete answer: an assistant message (text and/or tool calls).
@@ -53,6 +56,7 @@ class ModelResponse:
     provider: str = ""
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class TextChunk:
     """A piece of streamed assistant text."""

@@ -23,6 +23,7 @@ from typing import Any, TypeVar
 from ..bridge import run_coroutine_sync, run_in_thread, submit_in_thread
 from ..context import RunContext
 from ..errors import ToolArgumentError
+from ..frozen import fast_init
 from ..messages import ToolCall
 from ..results import ToolCallRecord
 from .streaming import ProgressSink, drain_async, drain_sync
@@ -39,6 +40,7 @@ CallProgress = Callable[[ToolCall, Any], None]
 """Receives each chunk a streaming tool yields, with the call it belongs to (any thread)."""
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class ToolInvocation:
     """A validated call about to run: what policies see and may rewrite.
