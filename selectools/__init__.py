@@ -6,7 +6,7 @@ when the feature that needs them is used.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from .agent import Agent
 from .config import AgentConfig
@@ -46,25 +46,14 @@ from .events import (
     ToolCallStarted,
     ToolProgress,
 )
+from .lazy import lazy_exports
 from .memory import ConversationMemory
 from .messages import Message, RunInput, ToolCall
 from .observers import Observer
 from .policies import ProviderWrapper, ToolPolicy
-from .providers import (
-    AnthropicProvider,
-    BedrockProvider,
-    ModelRequest,
-    ModelResponse,
-    OpenAIProvider,
-    Provider,
-    Reply,
-    ScriptedProvider,
-    TextChunk,
-    call,
-)
+from .providers.base import ModelRequest, ModelResponse, Provider, TextChunk
 from .results import AgentResult, ToolCallRecord
 from .sessions import InMemorySessionStore, SessionStore, StoredSession
-from .structured import OutputValidationError
 from .tools import (
     RefusedError,
     Tool,
@@ -78,19 +67,32 @@ from .tools import (
 from .usage import Usage
 
 if TYPE_CHECKING:
+    from .providers import (
+        AnthropicProvider,
+        BedrockProvider,
+        OpenAIProvider,
+        Reply,
+        ScriptedProvider,
+        call,
+    )
+    from .structured import OutputValidationError
     from .tools import ToolLoader, compose, load_tools, step
 
-_LAZY = {"ToolLoader", "compose", "load_tools", "step"}  # load with their first use
-
-
-def __getattr__(name: str) -> Any:
-    if name not in _LAZY:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    from . import tools
-
-    value = getattr(tools, name)
-    globals()[name] = value
-    return value
+# Each loads with its first use: a program pays only for the providers and features it uses.
+_LAZY = {
+    "AnthropicProvider": ".providers",
+    "BedrockProvider": ".providers",
+    "OpenAIProvider": ".providers",
+    "OutputValidationError": ".structured",
+    "Reply": ".providers",
+    "ScriptedProvider": ".providers",
+    "ToolLoader": ".tools",
+    "call": ".providers",
+    "compose": ".tools",
+    "load_tools": ".tools",
+    "step": ".tools",
+}
+__getattr__, __dir__ = lazy_exports(globals(), _LAZY)
 
 
 __version__ = "0.5.0"

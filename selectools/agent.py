@@ -7,7 +7,6 @@ from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from .approval.flow import resume, resume_sync
-from .approval.records import Decisions
 from .config import AgentConfig
 from .events import Event, RunFinished
 from .loop import Run, RunSetup, drive, drive_async
@@ -32,6 +31,7 @@ if TYPE_CHECKING:
     import os
 
     from .analytics import AnalyticsReport
+    from .approval.records import Decisions
     from .batch import BatchProgress, BatchResults, Checkpoint
     from .policies.quota import Quota
     from .policies.ratelimit import RateLimiter

@@ -13,16 +13,40 @@ a person rejected it, with the reason.
 
 from __future__ import annotations
 
-from .errors import (
-    ApprovalDecidedError,
-    ApprovalError,
-    ApprovalNotFoundError,
-    ApprovalStoreError,
-    InvalidDecisionError,
-)
-from .policy import RequireApproval
-from .records import Decision, Decisions, PendingApproval
-from .stores import ApprovalStore, InMemoryApprovalStore, approval_store_for
+from typing import TYPE_CHECKING
+
+from ..lazy import lazy_exports
+
+if TYPE_CHECKING:
+    from .errors import (
+        ApprovalDecidedError,
+        ApprovalError,
+        ApprovalNotFoundError,
+        ApprovalStoreError,
+        InvalidDecisionError,
+    )
+    from .policy import RequireApproval
+    from .records import Decision, Decisions, PendingApproval
+    from .stores import ApprovalStore, InMemoryApprovalStore, approval_store_for
+
+# The loop imports `selectools.approval.flow` (and so this package) on every
+# `import selectools`; what only pausing, resuming and the policy need loads
+# with its first use.
+_LAZY = {
+    "ApprovalDecidedError": ".errors",
+    "ApprovalError": ".errors",
+    "ApprovalNotFoundError": ".errors",
+    "ApprovalStore": ".stores",
+    "ApprovalStoreError": ".errors",
+    "Decision": ".records",
+    "Decisions": ".records",
+    "InMemoryApprovalStore": ".stores",
+    "InvalidDecisionError": ".errors",
+    "PendingApproval": ".records",
+    "RequireApproval": ".policy",
+    "approval_store_for": ".stores",
+}
+__getattr__, __dir__ = lazy_exports(globals(), _LAZY)
 
 __all__ = [
     "ApprovalDecidedError",

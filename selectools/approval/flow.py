@@ -23,13 +23,16 @@ from ..events import ApprovalDecided, ApprovalRequested, RunFinished, RunStarted
 from ..messages import Message, ToolCall
 from ..results import PendingCall, ToolCallRecord
 from ..tools.calling import ToolInvocation, prepare
-from .errors import ApprovalDecidedError, ApprovalNotFoundError
-from .records import Decision, Decisions, PendingApproval, new_approval_id
-from .stores import ApprovalStore, approval_store_for
 
 if TYPE_CHECKING:
     from ..config import AgentConfig
     from ..loop import Run, RunSetup
+    from .errors import ApprovalDecidedError
+    from .records import Decision, Decisions, PendingApproval
+    from .stores import ApprovalStore
+
+# The loop imports this module for `hold`, which every model turn with tool calls
+# passes; the records, stores and errors load only when a run pauses or resumes.
 
 __all__ = [
     "Resumption",
@@ -80,6 +83,8 @@ def hold(batch: Batch, policies: Sequence[object]) -> tuple[Batch, list[ToolInvo
 
 
 def _record_of(run: Run, waiting: list[ToolInvocation]) -> PendingApproval:
+    from .records import PendingApproval, new_approval_id
+
     new = run.new_messages
     context = run.window
     state = {
@@ -141,12 +146,16 @@ def _paused(run: Run, record: PendingApproval) -> tuple[ApprovalRequested, RunFi
 
 def pause_sync(run: Run, waiting: list[ToolInvocation]) -> tuple[ApprovalRequested, RunFinished]:
     """Store the paused run; the events that end it."""
+    from .stores import approval_store_for
+
     record = _record_of(run, waiting)
     approval_store_for(run.setup.memory.store).save(record)
     return _paused(run, record)
 
 
 async def pause(run: Run, waiting: list[ToolInvocation]) -> tuple[ApprovalRequested, RunFinished]:
+    from .stores import approval_store_for
+
     record = _record_of(run, waiting)
     await approval_store_for(run.setup.memory.store).asave(record)
     return _paused(run, record)
@@ -158,6 +167,8 @@ async def pause(run: Run, waiting: list[ToolInvocation]) -> tuple[ApprovalReques
 def _checked(
     record: PendingApproval | None, key: str, identity: str | None, decisions: Decisions
 ) -> tuple[PendingApproval, dict[str, Decision]]:
+    from .errors import ApprovalDecidedError, ApprovalNotFoundError
+
     if record is None or not record.allows(identity):
         # Someone else's approval looks exactly like a missing one.
         raise ApprovalNotFoundError(f"No pending approval '{key}' for this caller.")
@@ -170,6 +181,8 @@ def _checked(
 
 
 def _lost(record: PendingApproval) -> ApprovalDecidedError:
+    from .errors import ApprovalDecidedError
+
     return ApprovalDecidedError(
         f"Approval '{record.id}' was decided by another request at the same time; "
         f"its calls run there."
@@ -184,6 +197,8 @@ def resume_sync(
     identity: str | None,
 ) -> tuple[Run, Resumption]:
     """Claim the approval `key` (an approval id, run id or session id) and rebuild its run."""
+    from .stores import approval_store_for
+
     store: ApprovalStore = approval_store_for(setup.memory.store)
     record, chosen = _checked(store.find(key), key, identity, decisions)
     if not store.take(record.id):
@@ -198,6 +213,8 @@ async def resume(
     decisions: Decisions,
     identity: str | None,
 ) -> tuple[Run, Resumption]:
+    from .stores import approval_store_for
+
     store: ApprovalStore = approval_store_for(setup.memory.store)
     record, chosen = _checked(await store.afind(key), key, identity, decisions)
     if not await store.atake(record.id):

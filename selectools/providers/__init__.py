@@ -1,18 +1,35 @@
-"""Model providers. No SDK is imported until a provider makes its first call."""
+"""Model providers. No SDK is imported until a provider makes its first call, and each
+provider's module loads with the first use of its name (`import selectools` stays lean)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from .anthropic import AnthropicProvider
+from ..lazy import lazy_exports
 from .base import ModelRequest, ModelResponse, Provider, TextChunk
-from .bedrock import BedrockProvider
-from .fallback import FallbackProvider
-from .openai import OpenAIProvider
-from .scripted import Reply, ScriptedCall, ScriptedProvider, call
 
 if TYPE_CHECKING:
+    from .anthropic import AnthropicProvider
+    from .bedrock import BedrockProvider
+    from .fallback import FallbackProvider
+    from .openai import OpenAIProvider
     from .recording import CassetteMismatchError, RecordingProvider, ReplayProvider
+    from .scripted import Reply, ScriptedCall, ScriptedProvider, call
+
+_LAZY = {
+    "AnthropicProvider": ".anthropic",
+    "BedrockProvider": ".bedrock",
+    "CassetteMismatchError": ".recording",
+    "FallbackProvider": ".fallback",
+    "OpenAIProvider": ".openai",
+    "RecordingProvider": ".recording",
+    "ReplayProvider": ".recording",
+    "Reply": ".scripted",
+    "ScriptedCall": ".scripted",
+    "ScriptedProvider": ".scripted",
+    "call": ".scripted",
+}
+__getattr__, __dir__ = lazy_exports(globals(), _LAZY)
 
 __all__ = [
     "AnthropicProvider",
@@ -31,11 +48,3 @@ __all__ = [
     "TextChunk",
     "call",
 ]
-
-
-def __getattr__(name: str) -> Any:
-    if name in {"CassetteMismatchError", "RecordingProvider", "ReplayProvider"}:
-        from . import recording  # loads with its first use, like the policies
-
-        return getattr(recording, name)
-    raise AttributeError(f"module 'selectools.providers' has no attribute {name!r}")
