@@ -12,17 +12,22 @@ SDK called from `arun`):
 - `submit_in_thread(func, ...)`: start one and get a `concurrent.futures.Future`.
 
 The caller's contextvars (request identity, trace context) travel every hop.
+asyncio and concurrent.futures load with the first call that needs them, so
+a program that never leaves sync code never imports them (each call's own
+`import` is a dictionary lookup beside the thread hop it makes).
 """
 
 from __future__ import annotations
 
-import asyncio
-import concurrent.futures
 import contextvars
 import threading
 import time
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
+
+if TYPE_CHECKING:
+    import asyncio
+    import concurrent.futures
 
 __all__ = [
     "await_on_bridge",
@@ -47,6 +52,8 @@ def _background_loop() -> asyncio.AbstractEventLoop:
     global _loop
     with _lock:
         if _loop is None or _loop.is_closed():
+            import asyncio
+
             loop = asyncio.new_event_loop()
             thread = threading.Thread(
                 target=loop.run_forever, name="selectools-bridge", daemon=True
@@ -61,6 +68,8 @@ def tool_executor() -> concurrent.futures.ThreadPoolExecutor:
     global _tool_executor
     with _lock:
         if _tool_executor is None:
+            import concurrent.futures
+
             _tool_executor = concurrent.futures.ThreadPoolExecutor(
                 max_workers=TOOL_THREADS, thread_name_prefix="selectools-tool"
             )
@@ -69,6 +78,8 @@ def tool_executor() -> concurrent.futures.ThreadPoolExecutor:
 
 def run_coroutine_sync(coro: Coroutine[Any, Any, T], timeout: float | None = None) -> T:
     """Run `coro` to completion on the bridge loop and return its result."""
+    import concurrent.futures
+
     loop = _background_loop()
     context = contextvars.copy_context()
     done: concurrent.futures.Future[T] = concurrent.futures.Future()
@@ -106,6 +117,8 @@ async def await_on_bridge(coro: Coroutine[Any, Any, T]) -> T:
     For resources bound to the bridge loop (a client session opened there and
     shared by sync and async callers); cancelling the caller cancels it there.
     """
+    import asyncio
+
     loop = _background_loop()
     try:
         running: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
@@ -129,6 +142,8 @@ def submit_in_thread(func: Callable[..., T], *args: Any) -> concurrent.futures.F
 
 async def run_in_thread(func: Callable[..., T], *args: Any) -> T:
     """Await a blocking callable run in the tool pool (contextvars included)."""
+    import asyncio
+
     return await asyncio.wrap_future(submit_in_thread(func, *args))
 
 

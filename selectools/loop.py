@@ -16,7 +16,6 @@ makes model calls on the bridge loop so the deadline holds mid-call.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import os
 import queue
@@ -75,6 +74,8 @@ from .tools.tool import ToolSnapshot
 from .usage import Usage, UsageTotals
 
 if TYPE_CHECKING:
+    import asyncio
+
     from .policies import ToolPolicy
 
 __all__ = ["Run", "RunSetup", "drive", "drive_async"]
@@ -179,6 +180,8 @@ class Run:
 
     async def summarize(self) -> None:
         if self.selection.pending:
+            import asyncio
+
             memory = self.setup.memory
             async with asyncio.timeout(self.remaining()):
                 summarized = await memory.asummarize(
@@ -397,6 +400,8 @@ async def drive_async(
     run: Run, *, stream_model: bool, resumed: Resumption | None = None
 ) -> AsyncIterator[Event]:
     """Async `drive`. Close it (or cancel its task) to stop the run and its tools."""
+    import asyncio  # here, not at the top: sync-only programs never load asyncio
+
     setup = run.setup
     hub = setup.observers
     provider = setup.provider
@@ -552,6 +557,8 @@ async def _call_tools_streaming(
     run: Run, batch: list[ToolInvocation | ToolCallRecord]
 ) -> AsyncGenerator[ToolProgress | list[ToolCallRecord], None]:
     """Run a batch as a task, yielding chunks as they come and then the records."""
+    import asyncio
+
     loop = asyncio.get_running_loop()
     updates: asyncio.Queue[tuple[ToolCall, Any] | None] = asyncio.Queue()
 

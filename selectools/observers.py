@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import inspect
-import logging
 from collections.abc import Awaitable, Iterable
 from typing import Any
 
 from .bridge import run_coroutine_sync
 
 __all__ = ["HOOKS", "Observer", "ObserverHub"]
-
-logger = logging.getLogger("selectools.observers")
 
 HOOKS = (
     "on_run_start",
@@ -65,7 +62,7 @@ class ObserverHub:
                 try:
                     run_coroutine_sync(_await(outcome))
                 except Exception:
-                    logger.exception("observer %r failed in %s", observer, hook)
+                    _log_failure(observer, hook)
 
     async def aemit(self, hook: str, event: Any) -> None:
         if not self._observers:
@@ -76,7 +73,7 @@ class ObserverHub:
                 try:
                     await outcome
                 except Exception:
-                    logger.exception("observer %r failed in %s", observer, hook)
+                    _log_failure(observer, hook)
 
     @staticmethod
     def _call(observer: object, hook: str, event: Any) -> Any:
@@ -86,8 +83,15 @@ class ObserverHub:
         try:
             return method(event)
         except Exception:
-            logger.exception("observer %r failed in %s", observer, hook)
+            _log_failure(observer, hook)
             return None
+
+
+def _log_failure(observer: object, hook: str) -> None:
+    """Log the exception being handled (called from an `except` block)."""
+    import logging  # only on a failure: `import selectools` stays without logging
+
+    logging.getLogger("selectools.observers").exception("observer %r failed in %s", observer, hook)
 
 
 async def _await(awaitable: Awaitable[Any]) -> Any:

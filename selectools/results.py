@@ -4,17 +4,22 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Generic, cast
-
-from typing_extensions import TypeVar
+from typing import TYPE_CHECKING, Any, Generic, cast
 
 from .frozen import fast_init
 from .messages import Message
 from .usage import Usage
 
-__all__ = ["AgentResult", "PendingCall", "ToolCallRecord"]
+if TYPE_CHECKING:
+    from typing_extensions import TypeVar
 
-OutputT = TypeVar("OutputT", default=str)
+    OutputT = TypeVar("OutputT", default=str)  # a bare `AgentResult` is `AgentResult[str]`
+else:  # the default matters to type checkers only; typing's own needs no extra import
+    from typing import TypeVar
+
+    OutputT = TypeVar("OutputT")
+
+__all__ = ["AgentResult", "PendingCall", "ToolCallRecord"]
 
 
 @fast_init

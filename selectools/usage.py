@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import functools
-import logging
 import threading
 from dataclasses import dataclass
 
 from .frozen import fast_init
 
 __all__ = ["Usage", "UsageTotals", "estimate_cost"]
-
-logger = logging.getLogger("selectools.usage")
 
 
 @fast_init
@@ -101,7 +98,9 @@ def _price(
     except LookupError:
         if provider_id is not None:  # e.g. an OpenAI-compatible server hosting another vendor
             return _price(model, None, input_tokens, output_tokens)
-        logger.debug("no price known for model %r", model)
+        import logging  # rare, and `import selectools` stays without logging
+
+        logging.getLogger("selectools.usage").debug("no price known for model %r", model)
         return None
     return float(calc.total_price)
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 import json
 import re
@@ -105,6 +104,8 @@ class ScriptedProvider:
 
     async def acomplete(self, request: ModelRequest) -> ModelResponse:
         if self.latency:
+            import asyncio  # only with a latency: sync-only programs never load asyncio
+
             await asyncio.sleep(self.latency)
         return self._respond(request)
 
@@ -119,6 +120,8 @@ class ScriptedProvider:
         yield response
 
     async def astream(self, request: ModelRequest) -> AsyncIterator[TextChunk | ModelResponse]:
+        if self.latency or self.chunk_delay:
+            import asyncio
         if self.latency:
             await asyncio.sleep(self.latency)
         response = self._respond(request)

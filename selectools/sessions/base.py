@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from ..errors import SessionNotFoundError
 from ..messages import Message
+
+if TYPE_CHECKING:
+    from datetime import datetime
 
 __all__ = [
     "SessionLister",

@@ -9,11 +9,8 @@ may change it) and ends as exactly one record.
 
 from __future__ import annotations
 
-import asyncio
-import concurrent.futures
 import functools
 import inspect
-import logging
 import threading
 import time
 from collections.abc import Awaitable, Callable, Generator, Mapping, Sequence
@@ -33,8 +30,6 @@ from .toolkit import ToolkitError
 __all__ = ["CallProgress", "ToolInvocation", "call_tools_async", "call_tools_sync", "prepare"]
 
 T = TypeVar("T")
-
-logger = logging.getLogger("selectools.tools")
 
 CallProgress = Callable[[ToolCall, Any], None]
 """Receives each chunk a streaming tool yields, with the call it belongs to (any thread)."""
@@ -129,6 +124,8 @@ async def call_tools_async(
 
     if not parallel or len(batch) == 1:
         return [await one(item) for item in batch]
+    import asyncio
+
     async with asyncio.TaskGroup() as group:  # cancelling the run cancels every pending call
         tasks = [group.create_task(one(item)) for item in batch]
     return [task.result() for task in tasks]
@@ -195,7 +192,11 @@ def _abandoned(
         try:
             hook(invocation, exc)
         except Exception:
-            logger.exception("policy %r failed in tool_abandoned", policy)
+            import logging
+
+            logging.getLogger("selectools.tools").exception(
+                "policy %r failed in tool_abandoned", policy
+            )
 
 
 # Hooks may be sync or async. Each chain is written once, as a generator that
@@ -283,6 +284,8 @@ def _execute_sync(
         if timeout is None:
             value = _call_sync_function(tool, arguments, emit, None)
         else:
+            import concurrent.futures
+
             stop = threading.Event()
             work = submit_in_thread(_call_sync_function, tool, arguments, emit, stop)
             try:
@@ -307,6 +310,8 @@ async def _execute_async(
         if timeout is None:  # no timer to arm: the common case stays cheap
             value = await _run_async(tool, arguments, emit)
         else:
+            import asyncio  # beside arming a timer, a dictionary lookup
+
             async with asyncio.timeout(timeout):
                 value = await _run_async(tool, arguments, emit)
     except TimeoutError:
