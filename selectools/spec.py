@@ -59,7 +59,7 @@ class SpecError(SelectoolsError, ValueError):
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(defer_build=True, extra="forbid")
 
 
 class ProviderSpec(_Strict):

@@ -47,6 +47,8 @@ class JobRequest(BaseModel):
 
 
 class JobProgress(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     total: int
     done: int
     failed: int
@@ -54,6 +56,8 @@ class JobProgress(BaseModel):
 
 class JobResponse(BaseModel):
     """A job's status, progress and the answers of its finished items (in input order)."""
+
+    model_config = ConfigDict(defer_build=True)
 
     id: str
     status: Literal["queued", "running", "succeeded", "failed", "cancelled", "timed_out"]

@@ -14,6 +14,12 @@ a client that renders the deltas must not append it. Lines starting with
 `:` are keep-alive comments.
 
 Session ids are 1 to 128 characters of `A-Z a-z 0-9 . _ : -` (422 otherwise).
+
+Models build their validators with their first use (`defer_build=True`), not at
+import: importing an adapter stays light, and an app builds only the models of
+the routes it serves. The request bodies of the FastAPI routes (`InvokeRequest`,
+`BatchRequest`, `DecisionRequest`, `ChatCompletionRequest`) are built at import:
+FastAPI warns about a body model whose schema it has to build itself.
 """
 
 from __future__ import annotations
@@ -125,12 +131,16 @@ APPROVAL_ID_PATTERN = r"^apr_[0-9a-f]{32}$"
 
 
 class FunctionCallIn(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     name: str = Field(min_length=1)
     arguments: str | dict[str, Any] = ""
 
 
 class ToolCallIn(BaseModel):
     """An assistant's earlier tool call, as OpenAI clients send it back."""
+
+    model_config = ConfigDict(defer_build=True)
 
     id: str
     type: Literal["function"] = "function"
@@ -152,7 +162,7 @@ class ContentPart(BaseModel):
     nobody can carry is a 422, never silently dropped.
     """
 
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(defer_build=True, extra="allow")
 
     type: str
     text: str | None = None
@@ -160,6 +170,8 @@ class ContentPart(BaseModel):
 
 class MessageIn(BaseModel):
     """A chat message as clients send it (OpenAI shape; unknown keys are ignored)."""
+
+    model_config = ConfigDict(defer_build=True)
 
     role: Literal["system", "user", "assistant", "tool"]
     content: str | list[ContentPart] | None = None
@@ -196,7 +208,7 @@ class MessageIn(BaseModel):
 class RunOptions(BaseModel):
     """Per-request settings a client may choose; the server's limits still cap them."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(defer_build=True, extra="forbid")
 
     max_iterations: int | None = Field(default=None, ge=1)
     temperature: float | None = Field(default=None, ge=0, le=2)
@@ -248,7 +260,7 @@ class InvokeRequest(BaseModel):
 class CallDecision(BaseModel):
     """The decision for one pending call."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(defer_build=True, extra="forbid")
 
     approve: StrictBool
     reason: str | None = Field(default=None, max_length=2000)
@@ -290,6 +302,8 @@ class BatchRequest(BaseModel):
 
 
 class JsonSchemaFormat(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     name: str = Field(default="output", max_length=64)
     schema_: dict[str, Any] = Field(alias="schema")
     strict: bool | None = None
@@ -303,6 +317,8 @@ class JsonSchemaFormat(BaseModel):
 
 class ResponseFormat(BaseModel):
     """OpenAI's `response_format`."""
+
+    model_config = ConfigDict(defer_build=True)
 
     type: Literal["text", "json_object", "json_schema"]
     json_schema: JsonSchemaFormat | None = None
@@ -379,6 +395,8 @@ class ChatCompletionRequest(BaseModel):
 
 
 class ToolCallOut(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     id: str
     name: str
     arguments: dict[str, Any] | None
@@ -390,6 +408,8 @@ class ToolCallOut(BaseModel):
 
 
 class UsageOut(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     input_tokens: int
     output_tokens: int
     total_tokens: int
@@ -408,12 +428,16 @@ FALLBACK_ANSWER = "fallback_answer"  # the `provider` of a degraded answer
 class PendingCallOut(BaseModel):
     """A tool call waiting for approval; it has not run."""
 
+    model_config = ConfigDict(defer_build=True)
+
     id: str
     tool: str
     arguments: dict[str, Any]
 
 
 class InvokeResponse(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     run_id: str
     session_id: str | None
     output: str
@@ -450,11 +474,15 @@ class InvokeResponse(BaseModel):
 
 
 class FieldError(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     loc: list[str]
     message: str
 
 
 class ErrorDetail(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     type: str = Field(description="A stable name, e.g. `rate_limit_error`, `invalid_request`.")
     message: str = Field(description="What happened and what to do; never upstream text.")
     fields: list[FieldError] | None = Field(default=None, description="On 422: each bad field.")
@@ -469,11 +497,15 @@ class ErrorDetail(BaseModel):
 class ErrorResponse(BaseModel):
     """Every error answer: `{"error": {"type", "message"}}`."""
 
+    model_config = ConfigDict(defer_build=True)
+
     error: ErrorDetail
 
 
 class BatchItem(BaseModel):
     """One batch result: `result` or `error`, never both."""
+
+    model_config = ConfigDict(defer_build=True)
 
     index: int
     status: int
@@ -482,20 +514,28 @@ class BatchItem(BaseModel):
 
 
 class BatchResponse(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     results: list[BatchItem]
 
 
 class ToolInfo(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     name: str
     description: str
     parameters: dict[str, Any]
 
 
 class ToolsResponse(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     tools: list[ToolInfo]
 
 
 class SessionResponse(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     session_id: str
     messages: list[dict[str, Any]]
 
@@ -504,18 +544,24 @@ class SessionResponse(BaseModel):
 
 
 class RunStartedEvent(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     type: Literal["run_started"] = "run_started"
     run_id: str
     session_id: str | None
 
 
 class TextDeltaEvent(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     type: Literal["text_delta"] = "text_delta"
     run_id: str
     text: str
 
 
 class ToolCallStartedEvent(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     type: Literal["tool_call_started"] = "tool_call_started"
     run_id: str
     call_id: str
@@ -527,6 +573,8 @@ class ToolCallStartedEvent(BaseModel):
 class ToolProgressEvent(BaseModel):
     """A chunk a streaming (generator) tool yielded; comes before its `tool_call_finished`."""
 
+    model_config = ConfigDict(defer_build=True)
+
     type: Literal["tool_progress"] = "tool_progress"
     run_id: str
     call_id: str
@@ -535,6 +583,8 @@ class ToolProgressEvent(BaseModel):
 
 
 class ToolCallFinishedEvent(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     type: Literal["tool_call_finished"] = "tool_call_finished"
     run_id: str
     call_id: str
@@ -557,6 +607,8 @@ class RunFinishedEvent(InvokeResponse):
 
 
 class ApprovalRequiredEvent(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     type: Literal["approval_required"] = "approval_required"
     run_id: str
     session_id: str | None
@@ -565,6 +617,8 @@ class ApprovalRequiredEvent(BaseModel):
 
 
 class ApprovalDecidedEvent(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     type: Literal["approval_decided"] = "approval_decided"
     run_id: str
     session_id: str | None
@@ -577,6 +631,8 @@ class ApprovalDecidedEvent(BaseModel):
 
 
 class ErrorEvent(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     type: Literal["error"] = "error"
     run_id: str
     error: ErrorDetail
@@ -625,6 +681,8 @@ def event_out(event: Event) -> BaseModel:
 
 
 class ModelInfo(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     id: str
     object: Literal["model"] = "model"
     created: int = 0
@@ -632,6 +690,8 @@ class ModelInfo(BaseModel):
 
 
 class ModelList(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     object: Literal["list"] = "list"
     data: list[ModelInfo]
 
@@ -641,6 +701,8 @@ class ModelList(BaseModel):
 
 
 class OpenAIUsage(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     prompt_tokens: int
     completion_tokens: int
     total_tokens: int
@@ -655,17 +717,23 @@ class OpenAIUsage(BaseModel):
 
 
 class AssistantMessage(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     role: Literal["assistant"] = "assistant"
     content: str
 
 
 class Choice(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     index: int = 0
     message: AssistantMessage
     finish_reason: Literal["stop"] = "stop"
 
 
 class ChatCompletion(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     id: str
     object: Literal["chat.completion"] = "chat.completion"
     created: int
@@ -685,6 +753,8 @@ class ChatCompletion(BaseModel):
 
 
 class ChunkDelta(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     role: Literal["assistant"] | None = None
     content: str | None = None
 
@@ -695,6 +765,8 @@ class ChunkDelta(BaseModel):
 
 
 class ChunkChoice(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     index: int = 0
     delta: ChunkDelta
     finish_reason: Literal["stop"] | None = None
@@ -702,6 +774,8 @@ class ChunkChoice(BaseModel):
 
 class ChatCompletionChunk(BaseModel):
     """One `data:` line of an OpenAI stream; the usage-only chunk has no choices."""
+
+    model_config = ConfigDict(defer_build=True)
 
     id: str
     object: Literal["chat.completion.chunk"] = "chat.completion.chunk"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from ..sessions.base import SessionSummary
 
@@ -12,6 +12,8 @@ __all__ = ["SessionListResponse", "SessionSummaryOut"]
 
 
 class SessionSummaryOut(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     session_id: str
     message_count: int
     updated_at: datetime | None = None
@@ -27,6 +29,8 @@ class SessionSummaryOut(BaseModel):
 
 class SessionListResponse(BaseModel):
     """The caller's sessions, most recent first (at most 50)."""
+
+    model_config = ConfigDict(defer_build=True)
 
     sessions: list[SessionSummaryOut]
     listed: bool = Field(
