@@ -43,6 +43,8 @@ __all__ = [
 @fast_init
 @dataclass(frozen=True, slots=True)
 class RunStarted:
+    """A run began (or resumed after an approval)."""
+
     type: ClassVar[str] = "run_started"
     run_id: str
     session_id: str | None = None
@@ -54,6 +56,8 @@ class RunStarted:
 @fast_init
 @dataclass(frozen=True, slots=True)
 class TextDelta:
+    """A piece of the model's answer as it streams in."""
+
     type: ClassVar[str] = "text_delta"
     run_id: str
     text: str
@@ -65,6 +69,9 @@ class TextDelta:
 @fast_init
 @dataclass(frozen=True, slots=True)
 class ToolCallStarted:
+    """A tool call is about to run; `arguments` is None for a call refused before running
+    (an unknown tool, arguments that do not validate)."""
+
     type: ClassVar[str] = "tool_call_started"
     run_id: str
     call_id: str
@@ -107,6 +114,8 @@ class ToolProgress:
 @fast_init
 @dataclass(frozen=True, slots=True)
 class ToolCallFinished:
+    """A tool call ended: its record (result or error) is what the model reads."""
+
     type: ClassVar[str] = "tool_call_finished"
     run_id: str
     record: ToolCallRecord
@@ -118,6 +127,8 @@ class ToolCallFinished:
 @fast_init
 @dataclass(frozen=True, slots=True)
 class RunFinished:
+    """The run ended; `result` is the whole AgentResult."""
+
     type: ClassVar[str] = "run_finished"
     run_id: str
     result: AgentResult

@@ -11,9 +11,9 @@
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from ..lazy import lazy_exports
 from .calling import ToolInvocation
 from .schema import FunctionSchema, clean_schema, describe_function
 from .tool import Tool, ToolSet, ToolSnapshot, format_tool_result, method_tool, tool
@@ -36,14 +36,7 @@ _LAZY = {
     "tools_in_module": ".loading",
 }
 
-
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(module, __name__), name)
-    globals()[name] = value
-    return value
+__getattr__, __dir__ = lazy_exports(globals(), _LAZY)
 
 
 __all__ = [

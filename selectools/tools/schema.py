@@ -20,6 +20,9 @@ if typing.TYPE_CHECKING:
 
 @dataclass(frozen=True, slots=True)
 class FunctionSchema:
+    """What `describe_function` finds: the description and JSON Schema the model reads, the
+    pydantic model that validates arguments, and the parameter that takes the run context."""
+
     description: str
     parameters: dict[str, Any]
     args_model: type[BaseModel]

@@ -69,14 +69,108 @@ def test_policies_composition_and_loading_load_on_first_use() -> None:
     )
 
 
+# What `import selectools` leaves for first use: each provider's module, approval's
+# records, stores and policy, and the standard library the sync path never needs.
+LAZY_MODULES = [
+    "selectools.providers.anthropic",
+    "selectools.providers.bedrock",
+    "selectools.providers.openai",
+    "selectools.providers.fallback",
+    "selectools.providers.scripted",
+    "selectools.providers.recording",
+    "selectools.approval.records",
+    "selectools.approval.stores",
+    "selectools.approval.policy",
+    "selectools.approval.errors",
+    "asyncio",
+    "concurrent.futures",
+    "logging",
+    "ssl",
+    "typing_extensions",
+    "datetime",
+]
+
+
+def test_providers_approval_and_asyncio_load_on_first_use() -> None:
+    out = run_python(
+        f"""
+        import sys, selectools
+        print([m for m in {LAZY_MODULES!r} if m in sys.modules])
+        """
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"
+
+
+def test_lazy_names_are_the_real_objects_and_listed() -> None:
+    out = run_python(
+        """
+        import selectools, selectools.approval, selectools.providers
+        from selectools import OutputValidationError, Reply, ScriptedProvider, call
+        from selectools.approval import RequireApproval, approval_store_for
+        from selectools.providers import FallbackProvider, RecordingProvider
+        from selectools.providers.anthropic import AnthropicProvider
+
+        assert selectools.AnthropicProvider is AnthropicProvider
+        for name in ("AnthropicProvider", "BedrockProvider", "OpenAIProvider", "ScriptedProvider",
+                     "Reply", "call", "OutputValidationError", "compose", "Agent", "tool"):
+            assert name in dir(selectools), name
+            assert name in selectools.__all__, name
+        for name in ("FallbackProvider", "RecordingProvider", "ModelRequest"):
+            assert name in dir(selectools.providers), name
+        for name in ("RequireApproval", "Decision", "InMemoryApprovalStore"):
+            assert name in dir(selectools.approval), name
+        print(selectools.OpenAIProvider.__module__, selectools.BedrockProvider.__module__,
+              ScriptedProvider.__module__, FallbackProvider.__module__,
+              RequireApproval.__module__, OutputValidationError.__module__)
+        """
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == [
+        "selectools.providers.openai",
+        "selectools.providers.bedrock",
+        "selectools.providers.scripted",
+        "selectools.providers.fallback",
+        "selectools.approval.policy",
+        "selectools.structured",
+    ]
+
+
+def test_a_sync_run_and_a_pause_for_approval_work_from_a_lean_import() -> None:
+    out = run_python(
+        """
+        import sys
+        import selectools as s
+
+        @s.tool(requires_approval=True)
+        def refund(order_id: int) -> str:
+            'Refund an order.'
+            return f"refunded {order_id}"
+
+        agent = s.Agent([refund], s.ScriptedProvider([s.call("refund", order_id=7), "done"]))
+        paused = agent.run("refund 7")
+        print(paused.status, "selectools.approval.stores" in sys.modules)
+        print(agent.resume(paused.approval_id, True).text)
+        """
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["awaiting_approval", "True", "done"]
+
+
 def test_an_unknown_name_is_still_an_attribute_error() -> None:
     import selectools
+    import selectools.approval
     import selectools.policies
+    import selectools.providers
 
     with pytest.raises(AttributeError, match="Nope"):
         _ = selectools.Nope  # type: ignore[attr-defined]
     with pytest.raises(AttributeError, match="Nope"):
         _ = selectools.policies.Nope  # type: ignore[attr-defined]
+    with pytest.raises(AttributeError, match="Nope"):
+        _ = selectools.providers.Nope  # type: ignore[attr-defined]
+    with pytest.raises(AttributeError, match="Nope"):
+        _ = selectools.approval.Nope  # type: ignore[attr-defined]
 
 
 @pytest.mark.parametrize(
