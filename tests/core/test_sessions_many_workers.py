@@ -3,44 +3,20 @@
 from __future__ import annotations
 
 import asyncio
-import multiprocessing
 import subprocess
 import sys
+from functools import partial
 from typing import Any
 
 import pytest
 
 from selectools import Agent, ConversationMemory, Message, ScriptedProvider
 from selectools.sessions import SQLAlchemySessionStore
+from tests.fakes.at_once import start_at_once
 
 
-def _start_store(urls: list[str], prefix: str, barrier: Any, errors: Any) -> None:
-    for url in urls:  # one fresh database per round, every worker starting it at once
-        barrier.wait(30)
-        try:
-            SQLAlchemySessionStore(url, table_prefix=prefix).engine.dispose()
-        except Exception as exc:
-            errors.put(f"{type(exc).__name__}: {exc}")
-
-
-def _start_at_once(urls: list[str], prefix: str, workers: int) -> list[str]:
-    """`workers` processes create the same store at the same instant, once per url."""
-    context = multiprocessing.get_context("spawn")
-    errors = context.Queue()
-    barrier = context.Barrier(workers)
-    processes = [
-        context.Process(target=_start_store, args=(urls, prefix, barrier, errors))
-        for _ in range(workers)
-    ]
-    for process in processes:
-        process.start()
-    for process in processes:
-        process.join(120)
-        assert process.exitcode == 0
-    found = []
-    while not errors.empty():
-        found.append(errors.get())
-    return found
+def _start_store(prefix: str, url: str) -> None:
+    SQLAlchemySessionStore(url, table_prefix=prefix).engine.dispose()
 
 
 def test_workers_starting_at_once_on_a_fresh_database_all_start(
@@ -50,7 +26,7 @@ def test_workers_starting_at_once_on_a_fresh_database_all_start(
     prefixes = [f"{unique_name}_{attempt}_" for attempt in range(5)]
     try:
         for prefix in prefixes:
-            assert _start_at_once([postgres_url], prefix, workers=3) == []
+            assert start_at_once(partial(_start_store, prefix), [postgres_url], workers=3) == []
     finally:
         for prefix in prefixes:
             store = SQLAlchemySessionStore(postgres_url, table_prefix=prefix, create_tables=False)
@@ -62,7 +38,7 @@ def test_workers_starting_at_once_on_a_fresh_sqlite_file_all_start(tmp_path: Any
     """`gunicorn -w 4` over a SQLite file: checking for the tables and creating them is one
     step under SQLite's write lock, so no worker dies with 'table already exists'."""
     urls = [f"sqlite:///{tmp_path / f'fresh{attempt}.db'}" for attempt in range(40)]
-    assert _start_at_once(urls, "selectools_", workers=4) == []
+    assert start_at_once(partial(_start_store, "selectools_"), urls, workers=4) == []
 
 
 @pytest.mark.parametrize("database", ["sqlite", "postgres"])

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import importlib.util
-import multiprocessing
 from pathlib import Path
 from types import ModuleType
-from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+
+from tests.fakes.at_once import start_at_once
 
 EXAMPLES = Path(__file__).parents[2] / "examples"
 
@@ -74,41 +74,22 @@ def test_demo_key_comes_from_the_environment(
     assert client.get("/agent/tools", headers={"X-API-Key": "s3cret"}).status_code == 200
 
 
-def _build_demo_at_once(folders: list[str], barrier: Any, errors: Any) -> None:
+def _build_demo(folder: str) -> None:
+    """One worker importing the demo over a data folder (a fresh one each round)."""
     import os
     import sys
 
-    sys.path.insert(0, str(EXAMPLES))
-    for folder in folders:  # one fresh data folder per round, every worker starting at once
-        os.environ["SELECTOOLS_DEMO_DIR"] = folder
-        import demo_shop
+    if str(EXAMPLES) not in sys.path:
+        sys.path.insert(0, str(EXAMPLES))
+    os.environ["SELECTOOLS_DEMO_DIR"] = folder
+    import demo_shop
 
-        importlib.reload(demo_shop)
-        barrier.wait(60)
-        try:
-            demo_shop.build_agent()
-        except Exception as exc:
-            errors.put(f"{type(exc).__name__}: {exc}")
+    importlib.reload(demo_shop)  # picks up the folder
+    demo_shop.build_agent()
 
 
 def test_workers_starting_the_demo_at_once_on_a_fresh_folder_all_start(tmp_path: Path) -> None:
     """`gunicorn -w 4 flask_app:app` imports the demo in every worker at the same moment:
     none may die creating the shop, embedded Chroma or the session tables."""
-    context = multiprocessing.get_context("spawn")
-    errors = context.Queue()
-    workers = 4
-    barrier = context.Barrier(workers)
     folders = [str(tmp_path / f"fresh{attempt}") for attempt in range(8)]
-    processes = [
-        context.Process(target=_build_demo_at_once, args=(folders, barrier, errors))
-        for _ in range(workers)
-    ]
-    for process in processes:
-        process.start()
-    for process in processes:
-        process.join(180)
-        assert process.exitcode == 0
-    found = []
-    while not errors.empty():
-        found.append(errors.get())
-    assert found == []
+    assert start_at_once(_build_demo, folders, workers=4) == []
