@@ -20,6 +20,7 @@ __all__ = [
     "StoredSession",
     "encode_message",
     "not_yours",
+    "system_positions",
 ]
 
 
@@ -39,12 +40,17 @@ class StoredSession:
         cls, session_id: str, messages: tuple[Message, ...], owner: str | None
     ) -> StoredSession:
         """A session a store has just read back whole, its system messages located."""
-        system_at = tuple(i for i, m in enumerate(messages) if m.role == "system")
-        return cls(session_id, messages, owner, system_at)
+        return cls(session_id, messages, owner, system_positions(messages))
 
     def allows(self, owner: str | None) -> bool:
         """Anyone may continue a session without an owner; an owned one only its owner."""
         return self.owner is None or self.owner == owner
+
+
+def system_positions(messages: Sequence[Message], start: int = 0) -> tuple[int, ...]:
+    """Where the system messages are (for `StoredSession.system_at`), counted from `start`:
+    a store that appends passes its current length and adds the result to what it had."""
+    return tuple(i for i, m in enumerate(messages, start) if m.role == "system")
 
 
 def encode_message(message: Message) -> str:

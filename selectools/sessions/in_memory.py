@@ -6,7 +6,7 @@ import threading
 from collections.abc import Sequence
 
 from ..messages import Message
-from .base import SessionSummary, StoredSession, not_yours
+from .base import SessionSummary, StoredSession, not_yours, system_positions
 
 __all__ = ["InMemorySessionStore"]
 
@@ -38,8 +38,7 @@ class InMemorySessionStore:
                 current = StoredSession(session_id, (), owner, ())
             elif not current.allows(owner):
                 raise not_yours(session_id)
-            start = len(current.messages)
-            added = tuple(i for i, m in enumerate(messages, start) if m.role == "system")
+            added = system_positions(messages, len(current.messages))
             self._sessions[session_id] = StoredSession(
                 session_id,
                 current.messages + tuple(messages),
