@@ -164,7 +164,7 @@ class Agent:
         """
         run = self._run(input, session_id, identity, metadata, config, output_type, output_retries)
         result: AgentResult[Any] | None = None
-        for event in drive(run, stream_model=False):
+        for event in drive(run, stream_model=False, quiet=True):
             if isinstance(event, RunFinished):
                 result = event.result
         assert result is not None, "a completed run always ends with RunFinished"
@@ -223,7 +223,7 @@ class Agent:
         """Run to the final answer without blocking the event loop (sync tools use threads)."""
         run = self._run(input, session_id, identity, metadata, config, output_type, output_retries)
         result: AgentResult[Any] | None = None
-        async for event in drive_async(run, stream_model=False):
+        async for event in drive_async(run, stream_model=False, quiet=True):
             if isinstance(event, RunFinished):
                 result = event.result
         assert result is not None, "a completed run always ends with RunFinished"
@@ -378,7 +378,7 @@ class Agent:
         the same approval raises `ApprovalDecidedError`.
         """
         run, resumed = resume_sync(self._setup(), self._config(config), key, decisions, identity)
-        return _final(drive(run, stream_model=False, resumed=resumed))
+        return _final(drive(run, stream_model=False, resumed=resumed, quiet=True))
 
     async def aresume(
         self,
@@ -391,7 +391,7 @@ class Agent:
         """Async `resume`."""
         run, resumed = await resume(self._setup(), self._config(config), key, decisions, identity)
         result: AgentResult | None = None
-        async for event in drive_async(run, stream_model=False, resumed=resumed):
+        async for event in drive_async(run, stream_model=False, resumed=resumed, quiet=True):
             if isinstance(event, RunFinished):
                 result = event.result
         assert result is not None, "a completed run always ends with RunFinished"
@@ -421,18 +421,20 @@ class Agent:
         run, resumed = await resume(self._setup(), self._config(config), key, decisions, identity)
         return drive_async(run, stream_model=True, resumed=resumed)
 
-    def _setup(self) -> RunSetup:
-        return RunSetup(
-            provider=self._provider_with_policies(),
-            tools=self.tools.snapshot(),
-            system_prompt=self.system_prompt,
-            memory=self.memory,
-            observers=self.observers,
-            tool_policies=self._tool_policies,
-            totals=self.totals,
+    def _setup(self, provider: Provider | None = None) -> RunSetup:
+        return RunSetup(  # positional: once a run, and keyword calls cost more
+            provider if provider is not None else self._provider_with_policies(),
+            self.tools.snapshot(),
+            self.system_prompt,
+            self.memory,
+            self.observers,
+            self._tool_policies,
+            self.totals,
         )
 
     def _config(self, config: AgentConfig | Mapping[str, Any] | None) -> AgentConfig:
+        if config is None:
+            return self.config
         return self.config.merged(dict(config) if isinstance(config, Mapping) else config)
 
     def _run(
@@ -450,22 +452,13 @@ class Agent:
             provider = StructuredOutput.for_provider(
                 self.provider, provider, output_type, output_retries
             )
-        setup = RunSetup(
-            provider=provider,
-            tools=self.tools.snapshot(),
-            system_prompt=self.system_prompt,
-            memory=self.memory,
-            observers=self.observers,
-            tool_policies=self._tool_policies,
-            totals=self.totals,
-        )
         return Run(
-            setup,
+            self._setup(provider),
             input,
             session_id=session_id,
             identity=identity,
             metadata=metadata,
-            config=self.config.merged(dict(config) if isinstance(config, Mapping) else config),
+            config=self._config(config),
         )
 
     def _provider_with_policies(self) -> Provider:

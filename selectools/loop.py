@@ -71,7 +71,7 @@ from .tools.calling import (
     prepare,
 )
 from .tools.tool import ToolSnapshot
-from .usage import Usage, UsageTotals
+from .usage import NO_USAGE, UsageTotals
 
 if TYPE_CHECKING:
     import asyncio
@@ -95,6 +95,9 @@ class RunSetup:
     totals: UsageTotals
 
 
+_NOTHING_SELECTED = Selection(())
+
+
 class Run:
     """The state of one run: the messages the model sees, tool records, usage, the deadline."""
 
@@ -113,12 +116,7 @@ class Run:
         self.run_id = os.urandom(16).hex()
         self.session_id = session_id
         self.identity = identity
-        self.context = RunContext(
-            run_id=self.run_id,
-            session_id=session_id,
-            identity=identity,
-            metadata=dict(metadata or {}),
-        )
+        self.context = RunContext(self.run_id, session_id, identity, dict(metadata or ()))
         self.input_messages = coerce_messages(input)
         if not self.input_messages:
             raise InvalidInputError("A run needs input: a prompt string or at least one message.")
@@ -126,11 +124,11 @@ class Run:
             time.monotonic() + config.run_timeout if config.run_timeout is not None else None
         )
         self.window: tuple[Message, ...] = ()  # what the run started from (see `messages`)
-        self.selection = Selection(())
+        self.selection = _NOTHING_SELECTED
         self.summary_record: Message | None = None
         self.new_messages: list[Message] = []
         self.records: list[ToolCallRecord] = []
-        self.usage = Usage()
+        self.usage = NO_USAGE
         self.iterations = 0
         self.model = ""
         self.provider = ""
@@ -142,11 +140,12 @@ class Run:
         Kept as the two parts so a long history is copied once per model call, not
         once per message added.
         """
-        return self.window + tuple(self.new_messages)
+        new = self.new_messages
+        return self.window + tuple(new) if new else self.window
 
     # -- the steps, in the order a run takes them ------------------------------------
 
-    def begin(self, stored: StoredSession | None) -> RunStarted:
+    def begin(self, stored: StoredSession | None) -> None:
         """Assemble what the model sees: system prompt, windowed history, the input."""
         if stored is not None and not stored.allows(self.identity):
             # Same answer as a missing session: never reveal that someone else's exists.
@@ -161,7 +160,6 @@ class Run:
             system_at=stored.system_at if stored is not None else (),
         )
         self.window = self.selection.messages
-        return RunStarted(self.run_id, self.session_id)
 
     def summarize_sync(self) -> None:
         """Fold what the window dropped into the session's summary (memory with summarize);
@@ -221,31 +219,31 @@ class Run:
                 partial=self.result(),
             )
         self.iterations += 1
+        config = self.config
         return ModelRequest(
             messages=self.messages,
             tools=self.setup.tools.schemas,
-            temperature=self.config.temperature,
-            max_tokens=self.config.max_tokens,
-            parallel_tool_calls=self.config.parallel_tool_calls,
-            timeout=self.remaining(),
+            temperature=config.temperature,
+            max_tokens=config.max_tokens,
+            parallel_tool_calls=config.parallel_tool_calls,
+            timeout=None if self.deadline is None else self.remaining(),
             context=self.context,
         )
 
     def accept(self, response: ModelResponse) -> list[ToolInvocation | ToolCallRecord]:
         """Record the model's answer; return the tool calls to run (empty: the run is done)."""
-        self.usage = self.usage + response.usage
+        self.usage = response.usage if self.usage is NO_USAGE else self.usage + response.usage
         self.model = response.model or self.model
         self.provider = response.provider or self.provider
         self.new_messages.append(response.message)
         tools = self.setup.tools.tools
         return [prepare(tools, call, self.context) for call in response.message.tool_calls]
 
-    def add_results(self, records: list[ToolCallRecord]) -> list[ToolCallFinished]:
+    def add_results(self, records: list[ToolCallRecord]) -> None:
         for record in records:
             message = Message.tool(record.output, tool_call_id=record.id, name=record.name)
             self.new_messages.append(message)
         self.records.extend(records)
-        return [ToolCallFinished(self.run_id, record) for record in records]
 
     def to_store(self) -> list[Message]:
         """What the session keeps of this run: its input and everything the run added
@@ -261,17 +259,17 @@ class Run:
     def result(self) -> AgentResult:
         final = self.new_messages[-1] if self.new_messages else None
         text = final.content or "" if final is not None and final.role == "assistant" else ""
-        return AgentResult(
-            text=text,
-            messages=self.messages,
-            new_messages=tuple(self.new_messages),
-            tool_calls=tuple(self.records),
-            usage=self.usage,
-            run_id=self.run_id,
-            session_id=self.session_id,
-            model=self.model,
-            iterations=self.iterations,
-            provider=self.provider,
+        return AgentResult(  # positional: once a run, but keyword calls cost more
+            text,
+            self.messages,
+            tuple(self.new_messages),
+            tuple(self.records),
+            self.usage,
+            self.run_id,
+            self.session_id,
+            self.model,
+            self.iterations,
+            self.provider,
         )
 
     # -- limits --------------------------------------------------------------------
@@ -286,8 +284,11 @@ class Run:
         return left
 
     def tool_timeout(self) -> float | None:
-        limits = [t for t in (self.config.tool_timeout, self.remaining()) if t is not None]
-        return min(limits) if limits else None
+        configured = self.config.tool_timeout
+        left = self.remaining()
+        if left is None:
+            return configured
+        return left if configured is None else min(configured, left)
 
     def timeout_error(self) -> RunTimeoutError:
         return RunTimeoutError(
@@ -299,20 +300,26 @@ class Run:
 # -- the sync driver ------------------------------------------------------------------
 
 
-def drive(run: Run, *, stream_model: bool, resumed: Resumption | None = None) -> Iterator[Event]:
+def drive(
+    run: Run, *, stream_model: bool, resumed: Resumption | None = None, quiet: bool = False
+) -> Iterator[Event]:
     """Run to the end, yielding events; the last is RunFinished (failures raise).
 
     `resumed` goes on with a run that paused for approval: its decided calls first.
+    `quiet`: the caller reads only the end (RunFinished, or the pause for approval),
+    so with no observers either, the run builds no other event.
     """
     setup = run.setup
     hub = setup.observers
     store = setup.memory.store
+    observed = bool(hub)
+    announce = observed or not quiet
     ended = False
     try:
         if resumed is None:
-            event: Any = run.begin(run.open_session_sync())
+            run.begin(run.open_session_sync())
             run.summarize_sync()
-            starting: Any = (event,)
+            starting: Any = (RunStarted(run.run_id, run.session_id),) if announce else ()
         else:
             starting = resumed.events
         for event in starting:
@@ -324,22 +331,31 @@ def drive(run: Run, *, stream_model: bool, resumed: Resumption | None = None) ->
             if not batch:
                 request = run.next_request()
                 started = time.perf_counter()
-                if hub:
+                if observed:
                     hub.emit("on_llm_start", ModelCallStarted(run.run_id, request))
-                response = yield from _model_call_sync(run, request, stream_model)
-                if hub:
+                if stream_model or run.deadline is not None:
+                    response = yield from _model_call_sync(run, request, stream_model)
+                else:  # the common case, without a generator in between
+                    response = setup.provider.complete(request)
+                if observed:
                     hub.emit("on_llm_end", _finished_call(run, response, started))
                 batch = run.accept(response)
                 if not batch:
                     break
                 batch, waiting = hold(batch, setup.tool_policies)
-            for event in _started_events(run, batch):
-                hub.emit("on_tool_start", event)
-                yield event
-            records = (yield from _call_tools_sync(run, batch, stream_model)) if batch else []
-            for event in run.add_results(records):
-                hub.emit(_tool_hook(event), event)
-                yield event
+            if announce:
+                for event in _started_events(run, batch):
+                    hub.emit("on_tool_start", event)
+                    yield event
+            if stream_model and _streams(batch):
+                records = yield from _stream_tools_sync(run, batch)
+            else:
+                records = _call_tools(run, batch, None) if batch else []
+            run.add_results(records)
+            if announce:
+                for event in _finished_events(run, records):
+                    hub.emit(_tool_hook(event), event)
+                    yield event
             if waiting:  # the run stops here until a person decides
                 for event in pause_sync(run, waiting):
                     hub.emit(event_hook(event), event)
@@ -397,7 +413,7 @@ def _model_call_sync(
 
 
 async def drive_async(
-    run: Run, *, stream_model: bool, resumed: Resumption | None = None
+    run: Run, *, stream_model: bool, resumed: Resumption | None = None, quiet: bool = False
 ) -> AsyncIterator[Event]:
     """Async `drive`. Close it (or cancel its task) to stop the run and its tools."""
     import asyncio  # here, not at the top: sync-only programs never load asyncio
@@ -406,12 +422,14 @@ async def drive_async(
     hub = setup.observers
     provider = setup.provider
     store = setup.memory.store
+    observed = bool(hub)
+    announce = observed or not quiet
     ended = False
     try:
         if resumed is None:
-            event: Any = run.begin(await run.open_session())
+            run.begin(await run.open_session())
             await run.summarize()
-            starting: Any = (event,)
+            starting: Any = (RunStarted(run.run_id, run.session_id),) if announce else ()
         else:
             starting = resumed.events
         for event in starting:
@@ -424,7 +442,7 @@ async def drive_async(
             if not batch:
                 request = run.next_request()
                 started = time.perf_counter()
-                if hub:
+                if observed:
                     await hub.aemit("on_llm_start", ModelCallStarted(run.run_id, request))
                 if stream_model:
                     response = None
@@ -448,16 +466,17 @@ async def drive_async(
                 else:
                     async with asyncio.timeout(run.remaining()):
                         response = await provider.acomplete(request)
-                if hub:
+                if observed:
                     await hub.aemit("on_llm_end", _finished_call(run, response, started))
                 batch = run.accept(response)
                 if not batch:
                     break
                 batch, waiting = hold(batch, setup.tool_policies)
-            for event in _started_events(run, batch):
-                if hub:
-                    await hub.aemit("on_tool_start", event)
-                yield event
+            if announce:
+                for event in _started_events(run, batch):
+                    if observed:
+                        await hub.aemit("on_tool_start", event)
+                    yield event
             records: list[ToolCallRecord] = []
             if batch and stream_model and _streams(batch):
                 async with contextlib.aclosing(_call_tools_streaming(run, batch)) as steps:
@@ -473,10 +492,12 @@ async def drive_async(
                     parallel=run.config.parallel_tool_calls,
                     policies=setup.tool_policies,
                 )
-            for event in run.add_results(records):
-                if hub:
-                    await hub.aemit(_tool_hook(event), event)
-                yield event
+            run.add_results(records)
+            if announce:
+                for event in _finished_events(run, records):
+                    if observed:
+                        await hub.aemit(_tool_hook(event), event)
+                    yield event
             if waiting:  # the run stops here until a person decides
                 for event in await pause(run, waiting):
                     await hub.aemit(event_hook(event), event)
@@ -513,28 +534,26 @@ def _streams(batch: Sequence[ToolInvocation | ToolCallRecord]) -> bool:
     return any(isinstance(item, ToolInvocation) and item.tool.streams for item in batch)
 
 
-def _call_tools_sync(
-    run: Run, batch: list[ToolInvocation | ToolCallRecord], stream: bool
+def _call_tools(
+    run: Run, batch: list[ToolInvocation | ToolCallRecord], on_progress: CallProgress | None
+) -> list[ToolCallRecord]:
+    return call_tools_sync(
+        batch,
+        tool_timeout=run.tool_timeout(),
+        parallel=run.config.parallel_tool_calls,
+        policies=run.setup.tool_policies,
+        on_progress=on_progress,
+    )
+
+
+def _stream_tools_sync(
+    run: Run, batch: list[ToolInvocation | ToolCallRecord]
 ) -> Generator[ToolProgress, None, list[ToolCallRecord]]:
-    """Run a batch; when streamed with generator tools, yield their chunks as they come.
+    """Run a batch with generator tools in a worker thread, yielding their chunks as they come.
 
-    The batch then runs in a worker thread while this generator hands its
-    chunks to the consumer; closing the stream stops the generators at their
-    next yield (nobody is listening any more).
+    Closing the stream stops the generators at their next yield (nobody is
+    listening any more).
     """
-    timeout = run.tool_timeout()
-
-    def call(on_progress: CallProgress | None) -> list[ToolCallRecord]:
-        return call_tools_sync(
-            batch,
-            tool_timeout=timeout,
-            parallel=run.config.parallel_tool_calls,
-            policies=run.setup.tool_policies,
-            on_progress=on_progress,
-        )
-
-    if not (stream and _streams(batch)):
-        return call(None)
     updates: queue.SimpleQueue[tuple[ToolCall, Any] | None] = queue.SimpleQueue()
     abandoned = threading.Event()
 
@@ -543,7 +562,7 @@ def _call_tools_sync(
             raise RuntimeError("The run's stream was closed while this tool was streaming.")
         updates.put((tool_call, chunk))
 
-    work = submit_in_thread(call, forward)
+    work = submit_in_thread(_call_tools, run, batch, forward)
     work.add_done_callback(lambda _: updates.put(None))
     try:
         while (update := updates.get()) is not None:
@@ -622,6 +641,10 @@ def _started_events(
         else:
             events.append(ToolCallStarted(run.run_id, item.id, item.name, None, item.raw_arguments))
     return events
+
+
+def _finished_events(run: Run, records: list[ToolCallRecord]) -> list[ToolCallFinished]:
+    return [ToolCallFinished(run.run_id, record) for record in records]
 
 
 def _tool_hook(event: ToolCallFinished) -> str:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from .frozen import fast_init
 
-__all__ = ["Usage", "UsageTotals", "estimate_cost"]
+__all__ = ["NO_USAGE", "Usage", "UsageTotals", "estimate_cost"]
 
 
 @fast_init
@@ -61,6 +61,10 @@ class Usage:
             "cache_misses": self.cache_misses,
             "tokens_saved": self.tokens_saved,
         }
+
+
+NO_USAGE = Usage()
+"""Zero usage, shared: a run starts from it and replaces it with its first model call's."""
 
 
 def estimate_cost(

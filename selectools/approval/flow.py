@@ -60,15 +60,18 @@ def needs_approval(invocation: ToolInvocation, policies: Sequence[object]) -> bo
     """The tool says so (`requires_approval`), or a policy's `needs_approval` does."""
     if invocation.tool.requires_approval:
         return True
-    for policy in (*policies, *invocation.tool.policies):
-        check = getattr(policy, "needs_approval", None)
-        if check is not None and check(invocation):
-            return True
+    for chain in (policies, invocation.tool.policies):
+        for policy in chain:
+            check = getattr(policy, "needs_approval", None)
+            if check is not None and check(invocation):
+                return True
     return False
 
 
 def hold(batch: Batch, policies: Sequence[object]) -> tuple[Batch, list[ToolInvocation]]:
     """Split a model turn's calls into those to run now and those waiting for a person."""
+    if not policies and not any(_marked(item) for item in batch):
+        return batch, []  # the common case: nothing asks for approval
     runnable: Batch = []
     waiting: list[ToolInvocation] = []
     for item in batch:
@@ -77,6 +80,13 @@ def hold(batch: Batch, policies: Sequence[object]) -> tuple[Batch, list[ToolInvo
         else:
             runnable.append(item)
     return runnable, waiting
+
+
+def _marked(item: object) -> bool:
+    """A call whose tool itself may ask for approval (its flag, or its own policies)."""
+    return isinstance(item, ToolInvocation) and bool(
+        item.tool.requires_approval or item.tool.policies
+    )
 
 
 # -- pausing ---------------------------------------------------------------------------

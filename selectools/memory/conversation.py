@@ -122,7 +122,12 @@ class ConversationMemory:
         `system_at`: where `history`'s system messages are, if the store knows.
         """
         plain, summary = find_summary(history, system_at)
-        if summary is None and self.summarizer is None and self.budget.unlimited:
+        if (
+            summary is None
+            and self.summarizer is None
+            and self.max_messages is None
+            and self.max_tokens is None
+        ):
             return Selection((*system, *plain, *input))  # no window: one copy, no planning
         conversation = [*plain, *input]
         everything = [*system, *conversation]

@@ -366,8 +366,9 @@ def _sink(invocation: ToolInvocation, on_progress: CallProgress | None) -> Progr
 
 
 def _effective_timeout(tool: Tool, run_timeout: float | None) -> float | None:
-    limits = [t for t in (tool.timeout, run_timeout) if t is not None]
-    return min(limits) if limits else None
+    if tool.timeout is None or run_timeout is None:
+        return run_timeout if tool.timeout is None else tool.timeout
+    return min(tool.timeout, run_timeout)
 
 
 # -- records -------------------------------------------------------------------------
@@ -387,14 +388,17 @@ def _elapsed_ms(started: float) -> float:
 def _succeeded(
     invocation: ToolInvocation, value: Any, started: float | None = None
 ) -> ToolCallRecord:
-    return ToolCallRecord(
-        id=invocation.call.id,
-        name=invocation.call.name,
-        raw_arguments=invocation.call.arguments,
-        arguments=invocation.arguments,
-        result=value,
-        output=format_tool_result(value),
-        duration_ms=_elapsed_ms(invocation.started if started is None else started),
+    call = invocation.call
+    return ToolCallRecord(  # positional: once a call, and keyword calls cost more
+        call.id,
+        call.name,
+        call.arguments,
+        invocation.arguments,
+        value,
+        format_tool_result(value),
+        None,
+        None,
+        _elapsed_ms(invocation.started if started is None else started),
     )
 
 

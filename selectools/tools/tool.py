@@ -117,11 +117,9 @@ class Tool(Generic[P, R]):
     def parse_arguments(self, raw: str | Mapping[str, Any]) -> dict[str, Any]:
         """Validate what the model sent; ToolArgumentError says what to fix."""
         if self.args_model is not None and isinstance(raw, str) and raw.strip():
-            from pydantic import ValidationError
-
             try:  # fast path: pydantic parses and validates the JSON in one pass
                 return dict(self.args_model.model_validate_json(raw).__dict__)
-            except ValidationError:
+            except ValueError:  # pydantic's ValidationError, without importing it each call
                 pass  # fall through to explain precisely what is wrong
         if isinstance(raw, Mapping):
             data: Any = dict(raw)
