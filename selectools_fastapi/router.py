@@ -10,7 +10,7 @@ from __future__ import annotations
 import inspect
 import json
 from collections.abc import Awaitable, Callable, Coroutine
-from typing import Annotated, Any, TypeAlias, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeAlias, TypeVar
 
 import pydantic_core
 from fastapi import APIRouter, Depends, Path, Request, Response
@@ -21,7 +21,6 @@ from starlette.requests import ClientDisconnect
 from starlette.types import Receive, Scope
 
 from selectools import Agent, SelectoolsError
-from selectools.jobs import Jobs
 from selectools.serving import (
     Answer,
     BodyBudget,
@@ -40,7 +39,9 @@ from selectools.serving import (
     wire_pages,
 )
 
-from .jobs import add_job_routes
+if TYPE_CHECKING:
+    from selectools.jobs import Jobs
+
 
 __all__ = ["AgentRouter"]
 
@@ -252,6 +253,10 @@ class AgentRouter(APIRouter):
                 params = dict(request.query_params)
                 agent = await get_agent(request)
                 return _send(await analytics.read_analytics(agent, params, caller, opts))
+
+        from selectools.jobs import Jobs  # here: importing the adapter stays light
+
+        from .jobs import add_job_routes
 
         self.jobs = jobs if jobs is not None else Jobs()
         add_job_routes(self, self.jobs, get_agent, who, with_caller, opts, _send, _ERRORS)

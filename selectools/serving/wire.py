@@ -22,10 +22,8 @@ the routes it serves. The request bodies of the FastAPI routes (`InvokeRequest`,
 FastAPI warns about a body model whose schema it has to build itself.
 """
 
-from __future__ import annotations
-
 import time
-from typing import Annotated, Any, Literal, TypeAlias
+from typing import Annotated, Any, Literal, Self, TypeAlias
 
 from pydantic import (
     BaseModel,
@@ -180,7 +178,7 @@ class MessageIn(BaseModel):
     name: str | None = None
 
     @model_validator(mode="after")
-    def _tool_results_name_their_call(self) -> MessageIn:
+    def _tool_results_name_their_call(self) -> Self:
         if self.role == "tool" and not self.tool_call_id:
             raise ValueError("a 'tool' message needs the 'tool_call_id' of the call it answers")
         return self
@@ -282,7 +280,7 @@ class DecisionRequest(BaseModel):
     )
 
     @model_validator(mode="after")
-    def _one_way_to_decide(self) -> DecisionRequest:
+    def _one_way_to_decide(self) -> Self:
         if (self.approve is None) == (self.decisions is None):
             raise ValueError("send either 'approve' (true or false) or 'decisions', not both")
         return self
@@ -324,7 +322,7 @@ class ResponseFormat(BaseModel):
     json_schema: JsonSchemaFormat | None = None
 
     @model_validator(mode="after")
-    def _schema_given(self) -> ResponseFormat:
+    def _schema_given(self) -> Self:
         if self.type == "json_schema" and self.json_schema is None:
             raise ValueError("response_format type 'json_schema' needs 'json_schema'")
         return self
@@ -468,7 +466,7 @@ class InvokeResponse(BaseModel):
         return self.provider == FALLBACK_ANSWER
 
     @classmethod
-    def of(cls, result: AgentResult) -> InvokeResponse:
+    def of(cls, result: AgentResult) -> Self:
         # Validating the plain dict runs in pydantic-core: cheaper than building each part.
         return cls.model_validate(result.to_dict())
 
@@ -638,7 +636,7 @@ class ErrorEvent(BaseModel):
     error: ErrorDetail
 
     @classmethod
-    def of(cls, failed: RunFailed) -> ErrorEvent:
+    def of(cls, failed: RunFailed) -> Self:
         detail = ErrorDetail(type=failed.error_type, message=failed.message, status=failed.status)
         return cls(run_id=failed.run_id, error=detail)
 
@@ -696,7 +694,7 @@ class ModelList(BaseModel):
     data: list[ModelInfo]
 
     @classmethod
-    def of(cls, model_name: str) -> ModelList:
+    def of(cls, model_name: str) -> Self:
         return cls(data=[ModelInfo(id=model_name)])
 
 
@@ -708,7 +706,7 @@ class OpenAIUsage(BaseModel):
     total_tokens: int
 
     @classmethod
-    def of(cls, usage: Usage) -> OpenAIUsage:
+    def of(cls, usage: Usage) -> Self:
         return cls(
             prompt_tokens=usage.input_tokens,
             completion_tokens=usage.output_tokens,
@@ -742,7 +740,7 @@ class ChatCompletion(BaseModel):
     usage: OpenAIUsage
 
     @classmethod
-    def of(cls, result: AgentResult, model_name: str) -> ChatCompletion:
+    def of(cls, result: AgentResult, model_name: str) -> Self:
         return cls(
             id=f"chatcmpl-{result.run_id}",
             created=int(time.time()),
@@ -800,7 +798,7 @@ class ChatCompletionChunk(BaseModel):
         content: str | None = None,
         role: bool = False,
         finish: bool = False,
-    ) -> ChatCompletionChunk:
+    ) -> Self:
         delta = ChunkDelta(role="assistant" if role else None, content=content)
         choice = ChunkChoice(delta=delta, finish_reason="stop" if finish else None)
         return cls(
@@ -808,7 +806,7 @@ class ChatCompletionChunk(BaseModel):
         )
 
     @classmethod
-    def usage_of(cls, run_id: str, model_name: str, result: AgentResult) -> ChatCompletionChunk:
+    def usage_of(cls, run_id: str, model_name: str, result: AgentResult) -> Self:
         return cls(
             id=f"chatcmpl-{run_id}",
             created=int(time.time()),

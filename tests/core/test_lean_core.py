@@ -206,3 +206,21 @@ def test_missing_dependency_error_is_an_import_error() -> None:
     from selectools import MissingDependencyError
 
     assert issubclass(MissingDependencyError, ImportError)
+
+
+def test_the_fastapi_adapter_loads_jobs_when_a_router_is_built() -> None:
+    pytest.importorskip("fastapi")
+    out = run_python(
+        """
+        import sys
+        import selectools_fastapi
+        before = "selectools.jobs" in sys.modules
+        from selectools import Agent, ScriptedProvider
+        router = selectools_fastapi.AgentRouter(Agent([], ScriptedProvider(["hi"])))
+        paths = sorted(r.path for r in router.routes if "/jobs" in r.path)
+        print(before, "selectools.jobs" in sys.modules, paths)
+        """
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split(" ", 2)[:2] == ["False", "True"]
+    assert "/jobs/{job_id}" in out.stdout
