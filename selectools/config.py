@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
+
+from .frozen import record
 
 __all__ = ["AgentConfig"]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class AgentConfig:
     """Limits and model settings for runs.
 

@@ -15,10 +15,10 @@ import base64 as b64
 import binascii
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any, Literal
 
 from .errors import InvalidInputError
+from .frozen import record
 
 __all__ = [
     "FILE_TOKENS",
@@ -44,7 +44,7 @@ class UnsupportedContentError(InvalidInputError):
     """A provider cannot take a part (an image, a PDF, an image URL): HTTP 422, never dropped."""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ContentPart:
     """One piece of a message: text, an image (URL or base64 with its media type) or a file.
 

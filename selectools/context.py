@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 
-from .frozen import fast_init
+from .frozen import record
 
 __all__ = ["RunContext"]
 
 
-@fast_init
-@dataclass(frozen=True, slots=True)
+@record
 class RunContext:
     """Per-run facts a tool may need but the model must never choose.
 

@@ -15,11 +15,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any, ClassVar, TypeAlias
 
 from .errors import SelectoolsError
-from .frozen import fast_init
+from .frozen import record
 from .providers.base import ModelRequest, ModelResponse
 from .results import AgentResult, PendingCall, ToolCallRecord
 
@@ -40,8 +39,7 @@ __all__ = [
 ]
 
 
-@fast_init
-@dataclass(frozen=True, slots=True)
+@record
 class RunStarted:
     """A run began (or resumed after an approval)."""
 
@@ -53,8 +51,7 @@ class RunStarted:
         return {"type": self.type, "run_id": self.run_id, "session_id": self.session_id}
 
 
-@fast_init
-@dataclass(frozen=True, slots=True)
+@record
 class TextDelta:
     """A piece of the model's answer as it streams in."""
 
@@ -66,8 +63,7 @@ class TextDelta:
         return {"type": self.type, "run_id": self.run_id, "text": self.text}
 
 
-@fast_init
-@dataclass(frozen=True, slots=True)
+@record
 class ToolCallStarted:
     """A tool call is about to run; `arguments` is None for a call refused before running
     (an unknown tool, arguments that do not validate)."""
@@ -90,8 +86,7 @@ class ToolCallStarted:
         }
 
 
-@fast_init
-@dataclass(frozen=True, slots=True)
+@record
 class ToolProgress:
     """A chunk a streaming (generator) tool yielded while running; the model never sees it."""
 
@@ -111,8 +106,7 @@ class ToolProgress:
         }
 
 
-@fast_init
-@dataclass(frozen=True, slots=True)
+@record
 class ToolCallFinished:
     """A tool call ended: its record (result or error) is what the model reads."""
 
@@ -124,8 +118,7 @@ class ToolCallFinished:
         return {"type": self.type, "run_id": self.run_id, **_call_fields(self.record)}
 
 
-@fast_init
-@dataclass(frozen=True, slots=True)
+@record
 class RunFinished:
     """The run ended; `result` is the whole AgentResult."""
 
@@ -137,8 +130,7 @@ class RunFinished:
         return {"type": self.type, **self.result.to_dict()}
 
 
-@fast_init
-@dataclass(frozen=True, slots=True)
+@record
 class RunFailed:
     """Only on the wire and for observers: in Python the run raises instead."""
 
@@ -163,8 +155,7 @@ class RunFailed:
         return cls(run_id, "internal_error", "The run failed unexpectedly; see server logs.")
 
 
-@fast_init
-@dataclass(frozen=True, slots=True)
+@record
 class ApprovalRequested:
     """The run paused: `calls` wait for a decision on `approval_id` and have not run."""
 
@@ -185,8 +176,7 @@ class ApprovalRequested:
         }
 
 
-@fast_init
-@dataclass(frozen=True, slots=True)
+@record
 class ApprovalDecided:
     """For observers and audit logs: someone approved or rejected one pending call."""
 
@@ -215,8 +205,7 @@ class ApprovalDecided:
         }
 
 
-@fast_init
-@dataclass(frozen=True, slots=True)
+@record
 class ModelCallStarted:
     """For observers: a model call is about to be made."""
 
@@ -225,8 +214,7 @@ class ModelCallStarted:
     request: ModelRequest
 
 
-@fast_init
-@dataclass(frozen=True, slots=True)
+@record
 class ModelCallFinished:
     """For observers: a model call returned."""
 

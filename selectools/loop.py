@@ -22,9 +22,9 @@ import queue
 import threading
 import time
 from collections.abc import AsyncGenerator, AsyncIterator, Generator, Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from . import frozen
 from .approval.flow import Resumption, hold, pause, pause_sync
 from .bridge import run_coroutine_sync, submit_in_thread, sync_iterate
 from .config import AgentConfig
@@ -49,7 +49,6 @@ from .events import (
     ToolProgress,
     event_hook,
 )
-from .frozen import fast_init
 from .memory import ConversationMemory, Selection, Summarized
 from .messages import Message, RunInput, ToolCall, coerce_messages
 from .observers import ObserverHub
@@ -81,8 +80,7 @@ if TYPE_CHECKING:
 __all__ = ["Run", "RunSetup", "drive", "drive_async"]
 
 
-@fast_init
-@dataclass(frozen=True, slots=True)
+@frozen.record
 class RunSetup:
     """What a run takes from its agent, fixed when the run starts."""
 

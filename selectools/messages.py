@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any, Literal, TypeAlias
 
 from .content import ContentPart, parse_part
 from .errors import InvalidInputError
-from .frozen import fast_init
+from .frozen import record
 
 __all__ = ["ContentPart", "Message", "Role", "RunInput", "ToolCall", "coerce_messages"]
 
@@ -16,8 +16,7 @@ Role = Literal["system", "user", "assistant", "tool"]
 _ROLES = frozenset(("system", "user", "assistant", "tool"))
 
 
-@fast_init
-@dataclass(frozen=True, slots=True)
+@record
 class ToolCall:
     """A tool call requested by the model; `arguments` is the raw JSON text it sent."""
 
@@ -48,8 +47,7 @@ class ToolCall:
         return cls(id=str(data.get("id", "")), name=function["name"], arguments=arguments)
 
 
-@fast_init
-@dataclass(frozen=True, slots=True)
+@record
 class Message:
     """One chat message; immutable so a history can be shared without copying.
 

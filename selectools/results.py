@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import TYPE_CHECKING, Any, Generic, cast
 
-from .frozen import fast_init
+from . import frozen
 from .messages import Message
 from .usage import Usage
 
@@ -22,8 +22,7 @@ else:  # the default matters to type checkers only; typing's own needs no extra 
 __all__ = ["AgentResult", "PendingCall", "ToolCallRecord"]
 
 
-@fast_init
-@dataclass(frozen=True, slots=True)
+@frozen.record
 class ToolCallRecord:
     """One tool call: what the model asked, what the tool returned or why it failed.
 
@@ -59,8 +58,7 @@ class ToolCallRecord:
         }
 
 
-@fast_init
-@dataclass(frozen=True, slots=True)
+@frozen.record
 class PendingCall:
     """A tool call the model made that waits for a person's approval; it has not run."""
 
@@ -72,8 +70,7 @@ class PendingCall:
         return {"id": self.id, "tool": self.tool, "arguments": dict(self.arguments)}
 
 
-@fast_init
-@dataclass(frozen=True, slots=True)
+@frozen.record
 class AgentResult(Generic[OutputT]):
     """The outcome of one run; `messages` is the full conversation the model saw.
 

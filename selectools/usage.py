@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import functools
 import threading
-from dataclasses import dataclass
 
-from .frozen import fast_init
+from .frozen import record
 
 __all__ = ["NO_USAGE", "Usage", "UsageTotals", "estimate_cost"]
 
 
-@fast_init
-@dataclass(frozen=True, slots=True)
+@record
 class Usage:
     """Tokens one or more model calls used; `cost_usd` is None when any price is unknown.
 

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Protocol
+
+from ..frozen import record
 
 __all__ = ["AnalyticsQuery", "AnalyticsStore", "RunFact", "ToolFact"]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ToolFact:
     time: float
     tool: str
@@ -20,7 +21,7 @@ class ToolFact:
     session_id: str | None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class RunFact:
     time: float
     ok: bool
@@ -32,7 +33,7 @@ class RunFact:
     error_type: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class AnalyticsQuery:
     """Which facts a report covers: one identity's (None with `everyone=False`: anonymous
     runs only), or everyone's; optionally one session and facts after `since` (epoch s)."""

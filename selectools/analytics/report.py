@@ -5,15 +5,16 @@ from __future__ import annotations
 import statistics
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 
+from ..frozen import record
 from .facts import RunFact, ToolFact
 
 __all__ = ["AnalyticsReport", "ToolStats", "UsageStats", "build_report"]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ToolStats:
     """One tool: calls, failed calls, and latency percentiles in ms."""
 
@@ -44,7 +45,7 @@ class ToolStats:
         }
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class UsageStats:
     """Runs and their usage for one identity or session; `cost_usd` is None when some
     run's price is unknown."""
@@ -67,7 +68,7 @@ class UsageStats:
         }
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class AnalyticsReport:
     tools: dict[str, ToolStats]
     identities: dict[str | None, UsageStats]

@@ -16,10 +16,10 @@ import dataclasses
 import json
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ..events import ApprovalDecided, ApprovalRequested, RunFinished, RunStarted
+from ..frozen import record
 from ..messages import Message, ToolCall
 from ..results import PendingCall, ToolCallRecord
 from ..tools.calling import ToolInvocation, prepare
@@ -48,7 +48,7 @@ __all__ = [
 Batch = list[ToolInvocation | ToolCallRecord]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Resumption:
     """A decided approval, ready for the loop: events to announce, then the batch to run."""
 

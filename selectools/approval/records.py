@@ -10,16 +10,17 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import field, replace
 from typing import Any, TypeAlias
 
+from ..frozen import record
 from ..results import PendingCall
 from .errors import InvalidDecisionError
 
 __all__ = ["Decision", "Decisions", "PendingApproval", "new_approval_id"]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Decision:
     """A person's answer for one pending call; `reason` reaches the model on rejection."""
 
@@ -44,7 +45,7 @@ def new_approval_id() -> str:
     return "apr_" + os.urandom(16).hex()
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class PendingApproval:
     """A paused run: the calls waiting for a decision and what the run needs to go on."""
 

@@ -5,9 +5,11 @@ from __future__ import annotations
 import fnmatch
 import json
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, field
 from datetime import UTC, datetime
 from typing import Any, Literal, TypeAlias
+
+from ..frozen import record
 
 __all__ = ["OUTCOMES", "AuditRecord", "Outcome", "Redactor"]
 
@@ -27,7 +29,7 @@ OUTCOMES: tuple[Outcome, ...] = (
 REDACTED = "[redacted]"
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class AuditRecord:
     """What happened to one tool call: who, where, what with, how it ended, how long it took.
 

@@ -12,9 +12,10 @@ import logging
 import threading
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Protocol, runtime_checkable
 
+from ..frozen import record
 from .records import AuditRecord
 
 __all__ = [
@@ -32,7 +33,7 @@ class AuditSink(Protocol):
     def write(self, record: AuditRecord) -> None: ...
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class AuditQuery:
     """Which records to list, newest first.
 

@@ -10,16 +10,17 @@ from __future__ import annotations
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 
 from ..extras import require
+from ..frozen import record
 from ..usage import Usage
 
 __all__ = ["BatchProgress", "ProgressBar", "ProgressCallback"]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class BatchProgress:
     """A snapshot after each finished item. `resumed` items came from the checkpoint."""
 

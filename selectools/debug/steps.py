@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any, TypeAlias
 
+from ..frozen import record
 from ..providers.base import ModelRequest
 from ..tools.calling import ToolInvocation
 
 __all__ = ["Continue", "Decision", "Edit", "ModelStep", "Skip", "Step", "Stop", "ToolStep"]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ModelStep:
     """The run is about to ask the model; `request` is exactly what it will send."""
 
@@ -33,7 +34,7 @@ class ModelStep:
         )
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ToolStep:
     """The run is about to call a tool with these (validated) arguments."""
 
@@ -58,12 +59,12 @@ class ToolStep:
 Step: TypeAlias = ModelStep | ToolStep
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Continue:
     """Go on as planned."""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Skip:
     """Do not call the tool; the model reads `result` as its result (or `error` as its error)."""
 
@@ -71,14 +72,14 @@ class Skip:
     error: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Edit:
     """Call the tool with these arguments instead (validated like the model's)."""
 
     arguments: Mapping[str, Any] = field(default_factory=dict)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Stop:
     """End the run here: it raises `DebugStopped`."""
 

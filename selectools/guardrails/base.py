@@ -17,10 +17,10 @@ every streamed segment, so they must be quick and must not do I/O.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from typing import Literal, Protocol, TypeAlias, runtime_checkable
 
 from ..errors import GuardrailRefused
+from ..frozen import record
 
 __all__ = [
     "ALL_STAGES",
@@ -37,7 +37,7 @@ Stage: TypeAlias = Literal["input", "output", "tool_arguments", "tool_result"]
 ALL_STAGES: frozenset[Stage] = frozenset(("input", "output", "tool_arguments", "tool_result"))
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Refusal:
     """The text must not pass; `reason` is said to the caller (never quote the text itself)."""
 

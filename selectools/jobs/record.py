@@ -5,8 +5,10 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, field
 from typing import Any, Literal
+
+from ..frozen import record
 
 __all__ = ["TERMINAL", "JobRecord", "JobState", "JobStatus", "new_job_id"]
 
@@ -19,7 +21,7 @@ def new_job_id() -> str:
     return uuid.uuid4().hex
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class JobRecord:
     """Fixed at submission. `inputs` are `InvokeRequest` bodies as JSON-ready dicts."""
 
@@ -53,7 +55,7 @@ class JobRecord:
         )
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class JobState:
     """Where a job is now; `done` counts finished items, `failed` those that failed."""
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 
 from ..context import RunContext
-from ..frozen import fast_init
+from ..frozen import record
 from ..messages import Message
 from ..providers.base import Provider
 from ..sessions.base import SessionStore
@@ -19,8 +19,7 @@ from .window import Budget, approx_tokens, plan_window
 __all__ = ["ConversationMemory", "Selection", "Summarized", "approx_tokens"]
 
 
-@fast_init
-@dataclass(frozen=True, slots=True)
+@record
 class Selection:
     """What a run starts from: the window, and what is left to summarize before it.
 
@@ -36,8 +35,7 @@ class Selection:
     note_at: int = 0
 
 
-@fast_init
-@dataclass(frozen=True, slots=True)
+@record
 class Summarized:
     """The window with the extended summary, the record to store, and the summarizer's usage."""
 

@@ -18,10 +18,10 @@ import threading
 import time
 import weakref
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from ..extras import require
+from ..frozen import record
 from ..sql_schema import create_tables
 
 if TYPE_CHECKING:
@@ -39,7 +39,7 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Fact:
     """One remembered fact; `id` is what `forget` takes."""
 

@@ -12,9 +12,9 @@ from __future__ import annotations
 import json
 import operator
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from ..context import RunContext
+from ..frozen import record
 from ..messages import Message
 from ..providers.base import ModelRequest, ModelResponse, Provider
 from ..usage import Usage
@@ -40,7 +40,7 @@ INSTRUCTIONS = (
 )
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class StoredSummary:
     """A session's summary: `text` covers the first `covers` messages of its history."""
 

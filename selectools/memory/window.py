@@ -17,9 +17,9 @@ middle of the turn is left out.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from ..content import parts_tokens
+from ..frozen import record
 from ..messages import Message
 
 __all__ = ["Budget", "WindowPlan", "approx_tokens", "plan_window"]
@@ -33,7 +33,7 @@ def approx_tokens(message: Message) -> int:
     return chars // 4 + 4 + parts_tokens(message.parts)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Budget:
     """At most `messages` messages and/or `tokens` estimated tokens (None: no limit)."""
 
@@ -50,7 +50,7 @@ class Budget:
         )
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class WindowPlan:
     """What the window keeps of `messages`, by position.
 

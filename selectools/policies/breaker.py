@@ -21,10 +21,11 @@ import logging
 import threading
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any, Literal, TypeAlias, TypeVar
 
 from ..errors import CircuitOpenError, ProviderError
+from ..frozen import record
 from ..providers.base import (
     ModelRequest,
     ModelResponse,
@@ -45,7 +46,7 @@ CircuitState: TypeAlias = Literal["closed", "open", "half_open"]
 T = TypeVar("T")
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class CircuitStateChanged:
     """A circuit went from `old` to `new` after `failures` consecutive failures."""
 
@@ -55,14 +56,14 @@ class CircuitStateChanged:
     failures: int
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class _Record:
     failures: int = 0
     opened_at: float | None = None
     trial_until: float | None = None  # a trial call holds the half-open circuit until then
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class _Ticket:
     """What `acquire` decided for one call."""
 

@@ -14,9 +14,9 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
 
 from ..errors import QuotaExceededError
+from ..frozen import record
 from ..providers.base import (
     ModelRequest,
     ModelResponse,
@@ -36,7 +36,7 @@ logger = logging.getLogger("selectools.quota")
 MICRO = 1_000_000
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class QuotaUse:
     """What an identity used today."""
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
 from ..errors import (
@@ -31,6 +31,7 @@ from ..errors import (
     RateLimitError,
 )
 from ..extras import require
+from ..frozen import record
 from ..providers.base import (
     ModelRequest,
     ModelResponse,
@@ -64,7 +65,7 @@ def is_transient(exc: BaseException) -> bool:
     return False
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class RetryScheduled:
     """For `on_retry`: attempt number `attempt` failed with `error`; the next in `wait` s."""
 

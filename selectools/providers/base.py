@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any, Protocol, runtime_checkable
 
 from ..context import RunContext
-from ..frozen import fast_init
+from ..frozen import record
 from ..messages import Message
 from ..usage import Usage
 
@@ -21,8 +21,7 @@ __all__ = [
 ]
 
 
-@fast_init
-@dataclass(frozen=True, slots=True)
+@record
 class ModelRequest:
     """One call to the model: the conversation, the tools it may call, and settings.
 
@@ -41,8 +40,7 @@ class ModelRequest:
     context: RunContext | None = None
 
 
-@fast_init
-@dataclass(frozen=True, slots=True)
+@record
 class ModelResponse:
     """The model's complete answer: an assistant message (text and/or tool calls).
 
@@ -56,8 +54,7 @@ class ModelResponse:
     provider: str = ""
 
 
-@fast_init
-@dataclass(frozen=True, slots=True)
+@record
 class TextChunk:
     """A piece of streamed assistant text."""
 

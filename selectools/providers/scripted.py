@@ -9,11 +9,12 @@ import threading
 import time
 from collections import deque
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any, TypeAlias
 
 from ..content import parts_tokens
 from ..errors import ProviderError
+from ..frozen import record
 from ..messages import Message, ToolCall
 from ..usage import Usage, estimate_cost
 from .base import ModelRequest, ModelResponse, TextChunk
@@ -21,7 +22,7 @@ from .base import ModelRequest, ModelResponse, TextChunk
 __all__ = ["Reply", "ScriptedCall", "ScriptedProvider", "Step", "call"]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ScriptedCall:
     """A tool call the script makes; `raw_arguments` sends text as is (e.g. broken JSON)."""
 
@@ -35,7 +36,7 @@ class ScriptedCall:
         return json.dumps(self.arguments)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Reply:
     """One model turn: text, tool calls, or both."""
 

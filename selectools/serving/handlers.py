@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import AsyncIterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 
 import pydantic_core
@@ -20,6 +20,7 @@ from ..agent import Agent
 from ..batch.pool import map_ordered
 from ..errors import SessionNotFoundError
 from ..events import Event, RunFailed, RunFinished, RunStarted, TextDelta
+from ..frozen import record
 from ..guardrails.policy import check_input
 from ..messages import RunInput
 from ..results import AgentResult
@@ -69,7 +70,7 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Answer:
     """A complete JSON answer: status, body bytes (empty for 204) and extra headers."""
 
@@ -87,7 +88,7 @@ class Answer:
         return cls(status, pydantic_core.to_json(body), headers)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Stream:
     """A Server-Sent Events answer: frames as text, always status 200."""
 

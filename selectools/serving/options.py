@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import Any, Literal
+
+from ..frozen import record
 
 __all__ = ["Caller", "ServingOptions"]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ServingOptions:
     """Limits and behaviour of a mounted agent; both adapters take the same options.
 
@@ -79,7 +80,7 @@ class ServingOptions:
     builder_providers: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Caller:
     """Who is asking and with what facts, resolved by the adapter from the host app.
 

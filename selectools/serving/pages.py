@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import functools
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import field
 from importlib import resources
 from typing import Literal
+
+from ..frozen import record
 
 __all__ = ["PAGES", "Page", "page"]
 
@@ -22,7 +24,7 @@ PageName = Literal["playground", "builder"]
 PAGES: tuple[PageName, ...] = ("playground", "builder")
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Page:
     """An HTML answer: always 200, `text/html`, with its security headers."""
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from ..errors import SessionNotFoundError
+from ..frozen import record
 from ..messages import Message
 
 if TYPE_CHECKING:
@@ -24,7 +24,7 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class StoredSession:
     """A session as loaded. `system_at` lists the positions of the system messages in
     `messages` when the store tracks them as it writes (None: not tracked), so memory
@@ -64,7 +64,7 @@ def encode_message(message: Message) -> str:
     return json.dumps(data, ensure_ascii=False)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class SessionSummary:
     """One line of a caller's session list: no messages, just enough to pick one."""
 

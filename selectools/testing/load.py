@@ -13,15 +13,16 @@ import asyncio
 import statistics
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 
 from ..bridge import run_coroutine_sync
+from ..frozen import record
 
 __all__ = ["LoadReport", "load_test", "run_load_test"]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class LoadReport:
     """Latencies in milliseconds of the requests that answered; statuses of all of them."""
 

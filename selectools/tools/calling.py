@@ -14,13 +14,13 @@ import inspect
 import threading
 import time
 from collections.abc import Awaitable, Callable, Generator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any, TypeVar
 
 from ..bridge import run_coroutine_sync, run_in_thread, submit_in_thread
 from ..context import RunContext
 from ..errors import ToolArgumentError
-from ..frozen import fast_init
+from ..frozen import record
 from ..messages import ToolCall
 from ..results import ToolCallRecord
 from .streaming import ProgressSink, drain_async, drain_sync
@@ -35,8 +35,7 @@ CallProgress = Callable[[ToolCall, Any], None]
 """Receives each chunk a streaming tool yields, with the call it belongs to (any thread)."""
 
 
-@fast_init
-@dataclass(frozen=True, slots=True)
+@record
 class ToolInvocation:
     """A validated call about to run: what policies see and may rewrite.
 

@@ -8,17 +8,17 @@ from __future__ import annotations
 import inspect
 import typing
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from ..context import RunContext
 from ..errors import ToolDefinitionError
+from ..frozen import record
 
 if typing.TYPE_CHECKING:
     from pydantic import BaseModel
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class FunctionSchema:
     """What `describe_function` finds: the description and JSON Schema the model reads, the
     pydantic model that validates arguments, and the parameter that takes the run context."""

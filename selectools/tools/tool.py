@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, Generic, Protocol, overload
 
 from ..context import RunContext
 from ..errors import ToolArgumentError, ToolDefinitionError
+from ..frozen import record
 from .results import format_tool_result
 from .schema import describe_function
 from .streaming import is_streaming_callable
@@ -394,7 +395,7 @@ class ToolSet(Mapping[str, Tool]):
         return len(self._tools)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ToolSnapshot:
     """An agent's tools at one moment: what a run offers the model and may call."""
 

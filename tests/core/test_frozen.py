@@ -1,4 +1,4 @@
-"""`@fast_init`: the record types a run creates behave exactly as the dataclasses they are."""
+"""`@fast_init` and `@record`: the record types behave exactly as the dataclasses they replace."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import pytest
 import selectools.events
 from selectools import AgentResult, Message, ModelRequest, ModelResponse, ToolCall, Usage
 from selectools.context import RunContext
-from selectools.frozen import fast_init
+from selectools.frozen import fast_init, record
 from selectools.results import PendingCall, ToolCallRecord
 
 FAST = [
@@ -54,35 +54,108 @@ class Fast:
     d: int = field(default=4, kw_only=True)
 
 
+@record
+class Rec:
+    a: int
+    b: str = "b"
+    c: list[int] = field(default_factory=list)
+    d: int = field(default=4, kw_only=True)
+
+
+FAST_KINDS = [Fast, Rec]
+
+
+@pytest.mark.parametrize("kind", FAST_KINDS)
 @pytest.mark.parametrize(
     ("args", "kwargs"),
     [((1,), {}), ((1, "x"), {}), ((1, "x", [2]), {"d": 5}), ((), {"a": 1, "c": [3], "d": 0})],
 )
-def test_same_values_as_the_generated_init(args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
-    assert dataclasses.astuple(Fast(*args, **kwargs)) == dataclasses.astuple(Plain(*args, **kwargs))
+def test_same_values_as_the_generated_init(
+    kind: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> None:
+    assert dataclasses.astuple(kind(*args, **kwargs)) == dataclasses.astuple(Plain(*args, **kwargs))
+    assert (
+        repr(kind(*args, **kwargs)).split("(", 1)[1]
+        == repr(Plain(*args, **kwargs)).split("(", 1)[1]
+    )
 
 
-def test_same_signature_and_errors_as_the_generated_init() -> None:
-    assert str(inspect.signature(Fast)) == str(inspect.signature(Plain))
+@pytest.mark.parametrize("kind", FAST_KINDS)
+def test_same_signature_and_errors_as_the_generated_init(kind: Any) -> None:
+    assert str(inspect.signature(kind)) == str(inspect.signature(Plain))
     for args, kwargs in [((), {}), ((1, "x", [], 4), {}), ((1,), {"e": 1}), ((1,), {"a": 2})]:
         with pytest.raises(TypeError) as fast:
-            Fast(*args, **kwargs)
+            kind(*args, **kwargs)
         with pytest.raises(TypeError) as plain:
             Plain(*args, **kwargs)
-        assert str(fast.value).replace("Fast", "X") == str(plain.value).replace("Plain", "X")
+        name = kind.__name__
+        assert str(fast.value).replace(name, "X") == str(plain.value).replace("Plain", "X")
 
 
-def test_still_frozen_hashable_comparable_picklable_and_replaceable() -> None:
-    record = Fast(1, "x", d=2)
+@pytest.mark.parametrize("kind", FAST_KINDS)
+def test_still_frozen_hashable_comparable_picklable_and_replaceable(kind: Any) -> None:
+    made = kind(1, "x", d=2)
     with pytest.raises(dataclasses.FrozenInstanceError):
-        record.a = 2  # type: ignore[misc]
-    assert Fast(1) == Fast(1)
-    assert Fast(1) != Fast(2)
-    assert hash(Fast(1, c=None)) == hash(Fast(1, c=None))  # type: ignore[arg-type]
-    assert pickle.loads(pickle.dumps(record)) == record
-    assert copy.deepcopy(record) == record
-    assert dataclasses.replace(record, a=7) == Fast(7, "x", d=2)
-    assert Fast(1).c is not Fast(1).c  # a fresh default per instance, as default_factory says
+        made.a = 2
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        del made.a
+    assert kind(1) == kind(1)
+    assert kind(1) != kind(2)
+    assert kind(1) != Plain(1)  # another class: never equal, as dataclasses compare
+    assert hash(kind(1, c=None)) == hash(kind(1, c=None))
+    assert hash(kind(1, c=None)) == hash(Plain(1, c=None))  # type: ignore[arg-type]
+    assert pickle.loads(pickle.dumps(made)) == made
+    assert copy.deepcopy(made) == made
+    assert copy.copy(made) == made
+    assert dataclasses.replace(made, a=7) == kind(7, "x", d=2)
+    assert dataclasses.asdict(made) == dataclasses.asdict(Plain(1, "x", d=2))
+    assert kind(1).c is not kind(1).c  # a fresh default per instance, as default_factory says
+    assert kind.__match_args__ == Plain.__match_args__
+    assert kind.__slots__ == Plain.__slots__
+    assert kind.__dataclass_params__.frozen
+
+
+def test_a_record_keeps_field_options_and_its_own_methods() -> None:
+    @record
+    class Timed:
+        name: str
+        started: float = field(default=0.0, compare=False, repr=False)
+
+        def __repr__(self) -> str:
+            return f"<Timed {self.name}>"
+
+    assert Timed("a", 1.0) == Timed("a", 2.0)  # compare=False: not part of equality
+    assert hash(Timed("a", 1.0)) == hash(Timed("a", 2.0))
+    assert repr(Timed("a")) == "<Timed a>"  # a method the class defines stays
+
+    @record
+    class Quiet:
+        name: str
+        secret: str = field(default="", repr=False)
+
+    assert repr(Quiet("a", "s")) == f"{Quiet.__qualname__}(name='a')"  # as dataclasses name it
+
+
+def test_a_dataclass_may_build_on_a_record_as_on_a_frozen_dataclass() -> None:
+    @dataclass(frozen=True)
+    class Child(Rec):
+        e: int = 0
+
+    assert Child(1, e=2).e == 2
+    with pytest.raises(TypeError, match="non-frozen"):
+
+        @dataclass
+        class Mutable(Rec):
+            e: int = 0
+
+
+def test_record_refuses_init_false_fields() -> None:
+    with pytest.raises(TypeError, match="init=False"):
+
+        @record
+        class Derived:
+            n: int
+            m: int = field(init=False, default=0)
 
 
 def test_post_init_still_runs() -> None:
