@@ -61,6 +61,7 @@ from .providers.base import (
     close_stream,
 )
 from .results import AgentResult, ToolCallRecord
+from .sequences import SHARE_FROM, joined
 from .sessions.base import StoredSession
 from .tools.calling import (
     CallProgress,
@@ -121,7 +122,7 @@ class Run:
         self.deadline = (
             time.monotonic() + config.run_timeout if config.run_timeout is not None else None
         )
-        self.window: tuple[Message, ...] = ()  # what the run started from (see `messages`)
+        self.window: Sequence[Message] = ()  # what the run started from (see `messages`)
         self.selection = _NOTHING_SELECTED
         self.summary_record: Message | None = None
         self.new_messages: list[Message] = []
@@ -132,14 +133,17 @@ class Run:
         self.provider = ""
 
     @property
-    def messages(self) -> tuple[Message, ...]:
+    def messages(self) -> Sequence[Message]:
         """What the model sees next: the window, then everything this run added.
 
-        Kept as the two parts so a long history is copied once per model call, not
-        once per message added.
+        A long window is shared, not copied (`selectools.sequences.joined`).
         """
         new = self.new_messages
-        return self.window + tuple(new) if new else self.window
+        if not new:
+            return self.window
+        if len(self.window) < SHARE_FROM:
+            return (*self.window, *new)
+        return joined(self.window, new)
 
     # -- the steps, in the order a run takes them ------------------------------------
 

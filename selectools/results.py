@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import field
 from typing import TYPE_CHECKING, Any, Generic, cast
 
@@ -84,7 +84,7 @@ class AgentResult(Generic[OutputT]):
     """
 
     text: str
-    messages: tuple[Message, ...]
+    messages: Sequence[Message]  # a tuple, or a view sharing the history (`selectools.sequences`)
     new_messages: tuple[Message, ...]
     tool_calls: tuple[ToolCallRecord, ...] = ()
     usage: Usage = field(default_factory=Usage)

@@ -10,6 +10,7 @@ from ..context import RunContext
 from ..frozen import record
 from ..messages import Message
 from ..providers.base import Provider
+from ..sequences import SHARE_FROM, joined
 from ..sessions.base import SessionStore
 from ..sessions.in_memory import InMemorySessionStore
 from ..usage import Usage
@@ -28,7 +29,7 @@ class Selection:
     will cover once they are folded in.
     """
 
-    messages: tuple[Message, ...]
+    messages: Sequence[Message]
     summary: StoredSummary | None = None
     pending: tuple[Message, ...] = ()
     covers: int = 0
@@ -39,7 +40,7 @@ class Selection:
 class Summarized:
     """The window with the extended summary, the record to store, and the summarizer's usage."""
 
-    messages: tuple[Message, ...]
+    messages: Sequence[Message]
     record: Message
     usage: Usage = field(default_factory=Usage)
 
@@ -126,7 +127,9 @@ class ConversationMemory:
             and self.max_messages is None
             and self.max_tokens is None
         ):
-            return Selection((*system, *plain, *input))  # no window: one copy, no planning
+            if len(plain) < SHARE_FROM:  # no window: no planning, and a long history no copy
+                return Selection((*system, *plain, *input))
+            return Selection(joined(system, plain, input))
         conversation = [*plain, *input]
         everything = [*system, *conversation]
         covered = min(summary.covers, len(plain)) if summary is not None else 0

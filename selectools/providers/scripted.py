@@ -213,7 +213,8 @@ class _PrefixEstimate:
     def tokens(self, messages: Sequence[Message]) -> int:
         with self._lock:
             shared = _shared_prefix(self._messages, messages)
-            cumulative = self._cumulative[:shared]
+            cumulative = self._cumulative
+            del cumulative[shared:]  # in place: a long shared prefix is not copied
             total = cumulative[-1] if cumulative else 0
             for message in messages[shared:]:
                 total += _approx_tokens(message)

@@ -31,14 +31,12 @@ class StoredSession:
     finds a stored summary without walking a long history."""
 
     id: str
-    messages: tuple[Message, ...]
+    messages: Sequence[Message]  # a tuple, or a view that never changes (`selectools.sequences`)
     owner: str | None = None
     system_at: tuple[int, ...] | None = None
 
     @classmethod
-    def read(
-        cls, session_id: str, messages: tuple[Message, ...], owner: str | None
-    ) -> StoredSession:
+    def read(cls, session_id: str, messages: Sequence[Message], owner: str | None) -> StoredSession:
         """A session a store has just read back whole, its system messages located."""
         return cls(session_id, messages, owner, system_positions(messages))
 

@@ -6,17 +6,24 @@ import threading
 from collections.abc import Sequence
 
 from ..messages import Message
+from ..sequences import PrefixView
 from .base import SessionSummary, StoredSession, not_yours, system_positions
 
 __all__ = ["InMemorySessionStore"]
 
 
 class InMemorySessionStore:
-    """Thread-safe; lost on restart and not shared between workers (use SQLAlchemy then)."""
+    """Thread-safe; lost on restart and not shared between workers (use SQLAlchemy then).
+
+    Each session's messages live in a list that only grows; a loaded session
+    is a view of it as it was (`PrefixView`), so a turn costs what it adds,
+    not what the session holds.
+    """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._sessions: dict[str, StoredSession] = {}
+        self._logs: dict[str, list[Message]] = {}
 
     def load(self, session_id: str) -> StoredSession | None:
         with self._lock:
@@ -38,16 +45,19 @@ class InMemorySessionStore:
                 current = StoredSession(session_id, (), owner, ())
             elif not current.allows(owner):
                 raise not_yours(session_id)
-            added = system_positions(messages, len(current.messages))
+            log = self._logs.setdefault(session_id, [])
+            added = system_positions(messages, len(log))
+            log.extend(messages)
             self._sessions[session_id] = StoredSession(
                 session_id,
-                current.messages + tuple(messages),
+                PrefixView(log, len(log)),
                 current.owner,
                 (current.system_at or ()) + added,
             )
 
     def delete(self, session_id: str) -> bool:
         with self._lock:
+            self._logs.pop(session_id, None)  # views handed out keep their own reference
             return self._sessions.pop(session_id, None) is not None
 
     async def aload(self, session_id: str) -> StoredSession | None:
