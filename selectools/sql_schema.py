@@ -1,4 +1,4 @@
-"""Creating a store's tables when many workers may start at once.
+"""Engines and tables for the SQL stores, when many workers may start at once.
 
 Every SQL-backed store (sessions, approvals, audit, analytics, facts, jobs)
 creates its tables at start if missing. On PostgreSQL two processes doing that
@@ -19,7 +19,25 @@ if TYPE_CHECKING:
     from sqlalchemy import MetaData
     from sqlalchemy.engine import Engine
 
-__all__ = ["create_tables"]
+__all__ = ["create_tables", "engine_for"]
+
+SQLITE_BUSY_TIMEOUT = 30.0
+"""Seconds a SQLite connection waits for another worker's write lock before failing."""
+
+
+def engine_for(url_or_engine: str | Engine) -> Engine:
+    """An engine for a database URL, or the caller's own engine unchanged.
+
+    On SQLite, connections wait up to `SQLITE_BUSY_TIMEOUT` for a lock another
+    worker holds instead of failing at once with "database is locked".
+    """
+    if not isinstance(url_or_engine, str):
+        return url_or_engine
+    import sqlalchemy as sa
+
+    sqlite = url_or_engine.startswith("sqlite")
+    connect_args = {"timeout": SQLITE_BUSY_TIMEOUT} if sqlite else {}
+    return sa.create_engine(url_or_engine, connect_args=connect_args)
 
 
 def create_tables(engine: Engine, metadata: MetaData, lock_name: str) -> None:

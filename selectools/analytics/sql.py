@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from ..extras import require
-from ..sql_schema import create_tables
+from ..sql_schema import create_tables, engine_for
 from .facts import AnalyticsQuery, RunFact, ToolFact
 
 if TYPE_CHECKING:
@@ -42,11 +42,7 @@ class SQLAnalyticsStore:
                 f"prefix {prefix!r} must be letters, digits and '_' (at most 51), "
                 f"starting with a letter or '_'."
             )
-        if isinstance(url_or_engine, str):
-            connect_args = {"timeout": 30} if url_or_engine.startswith("sqlite") else {}
-            self.engine = sa.create_engine(url_or_engine, connect_args=connect_args)
-        else:
-            self.engine = url_or_engine
+        self.engine = engine_for(url_or_engine)
         self.max_rows = max_rows
         self.metadata = sa.MetaData()
         key = sa.BigInteger().with_variant(sa.Integer, "sqlite")

@@ -13,7 +13,7 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from ..extras import require
-from ..sql_schema import create_tables
+from ..sql_schema import create_tables, engine_for
 from .records import AuditRecord
 from .sinks import AuditQuery
 
@@ -41,11 +41,7 @@ class SQLAuditSink:
                 f"table {table!r} must be letters, digits and '_' (at most 63), "
                 f"starting with a letter or '_'."
             )
-        if isinstance(url_or_engine, str):
-            connect_args = {"timeout": 30} if url_or_engine.startswith("sqlite") else {}
-            self.engine = sa.create_engine(url_or_engine, connect_args=connect_args)
-        else:
-            self.engine = url_or_engine
+        self.engine = engine_for(url_or_engine)
         self.metadata = sa.MetaData()
         self.table = sa.Table(
             table,

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..extras import require
 from ..sql_schema import create_tables as create_missing_tables
+from ..sql_schema import engine_for
 from .record import JobRecord, JobState
 from .store import JobEvent
 
@@ -37,11 +38,7 @@ class SQLAlchemyJobStore:
         create_tables: bool = True,
     ) -> None:
         sa = require("sqlalchemy", extra="sql", feature="SQLAlchemyJobStore")
-        if isinstance(url_or_engine, str):
-            connect_args = {"timeout": 30} if url_or_engine.startswith("sqlite") else {}
-            self.engine = sa.create_engine(url_or_engine, connect_args=connect_args)
-        else:
-            self.engine = url_or_engine
+        self.engine = engine_for(url_or_engine)
         self._sa = sa
         metadata = sa.MetaData()
         self._jobs = sa.Table(
@@ -148,7 +145,9 @@ class SQLAlchemyJobStore:
     def add_event(self, job_id: str, name: str, data: Mapping[str, Any]) -> int:
         row = {"job_id": job_id, "name": name, "data": json.dumps(data)}
         with self.engine.begin() as db:
-            seq: int = db.execute(self._events.insert().values(**row)).inserted_primary_key[0]
+            key = db.execute(self._events.insert().values(**row)).inserted_primary_key
+        assert key is not None, "an INSERT always reports its primary key"
+        seq: int = key[0]
         return seq
 
     def events(self, job_id: str, after: int = 0) -> list[JobEvent]:

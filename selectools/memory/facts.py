@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from ..extras import require
 from ..frozen import record
-from ..sql_schema import create_tables
+from ..sql_schema import create_tables, engine_for
 
 if TYPE_CHECKING:
     from ..sessions.base import SessionStore
@@ -129,9 +129,7 @@ class SQLAlchemyFactStore(_ScanSearch):
         create_tables: bool = True,
     ) -> None:
         sa = require("sqlalchemy", extra="sql", feature="SQLAlchemyFactStore")
-        self.engine = (
-            sa.create_engine(url_or_engine) if isinstance(url_or_engine, str) else url_or_engine
-        )
+        self.engine = engine_for(url_or_engine)
         self.metadata = sa.MetaData()
         self.table = sa.Table(
             f"{table_prefix}facts",

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 from ..bridge import run_in_thread
 from ..extras import require
 from ..messages import Message
-from ..sql_schema import create_tables
+from ..sql_schema import create_tables, engine_for
 from .base import SessionSummary, StoredSession, encode_message, not_yours
 
 if TYPE_CHECKING:
@@ -75,11 +75,7 @@ class SQLAlchemySessionStore:
                 f"table_prefix {table_prefix!r} must be letters, digits and '_' (at most 41), "
                 f"starting with a letter or '_'."
             )
-        if isinstance(url_or_engine, str):
-            connect_args = {"timeout": 30} if url_or_engine.startswith("sqlite") else {}
-            self.engine = sa.create_engine(url_or_engine, connect_args=connect_args)
-        else:
-            self.engine = url_or_engine
+        self.engine = engine_for(url_or_engine)
         self.table_prefix = table_prefix
         self.metadata = metadata = sa.MetaData()
         self._sessions = sa.Table(
