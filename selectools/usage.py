@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import threading
+from collections import deque
 
 from .frozen import record
 
@@ -108,22 +109,38 @@ def _price(
 
 
 class UsageTotals:
-    """Cumulative usage of one agent in this process (thread-safe)."""
+    """Cumulative usage of one agent in this process (thread-safe).
+
+    A finished run only appends its usage (`deque.append` is atomic); the sum
+    is folded in when read, or every 1,024 runs, so runs do not queue on a lock.
+    """
+
+    _FOLD_EVERY = 1024
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._usage = Usage()
         self._runs = 0
+        self._unfolded: deque[Usage] = deque()
 
     def add(self, usage: Usage) -> None:
+        self._unfolded.append(usage)
+        if len(self._unfolded) >= self._FOLD_EVERY:
+            self._fold()
+
+    def _fold(self) -> None:
         with self._lock:
-            self._usage = self._usage + usage
-            self._runs += 1
+            unfolded = self._unfolded
+            while unfolded:
+                self._usage = self._usage + unfolded.popleft()
+                self._runs += 1
 
     @property
     def usage(self) -> Usage:
+        self._fold()
         return self._usage
 
     @property
     def runs(self) -> int:
+        self._fold()
         return self._runs

@@ -13,6 +13,7 @@ import functools
 import inspect
 import threading
 import time
+import types
 from collections.abc import Awaitable, Callable, Generator, Mapping, Sequence
 from dataclasses import field
 from typing import Any, TypeVar
@@ -30,6 +31,8 @@ from .toolkit import ToolkitError
 __all__ = ["CallProgress", "ToolInvocation", "call_tools_async", "call_tools_sync", "prepare"]
 
 T = TypeVar("T")
+
+_STREAMED = (types.GeneratorType, types.AsyncGeneratorType)  # what streaming tools return
 
 CallProgress = Callable[[ToolCall, Any], None]
 """Receives each chunk a streaming tool yields, with the call it belongs to (any thread)."""
@@ -265,8 +268,12 @@ async def _awaited(awaitable: Awaitable[T]) -> T:
 # -- running the function ------------------------------------------------------------
 
 
-def _bound(invocation: ToolInvocation) -> dict[str, Any]:
-    return invocation.tool.bind(dict(invocation.arguments), invocation.context)
+def _bound(invocation: ToolInvocation) -> Mapping[str, Any]:
+    """The arguments to call with: the validated ones, plus the run context if asked for."""
+    tool = invocation.tool
+    if tool.context_param is None:
+        return invocation.arguments  # only ever unpacked into a call: no copy needed
+    return tool.bind(dict(invocation.arguments), invocation.context)
 
 
 def _execute_sync(
@@ -320,7 +327,7 @@ async def _execute_async(
     return _succeeded(invocation, value, started)
 
 
-async def _run_async(tool: Tool, arguments: dict[str, Any], emit: ProgressSink | None) -> Any:
+async def _run_async(tool: Tool, arguments: Mapping[str, Any], emit: ProgressSink | None) -> Any:
     if tool.sandbox is not None:  # a fresh limited process; cancelling kills it
         from .sandboxed import run_sandboxed
 
@@ -343,7 +350,10 @@ async def _run_async(tool: Tool, arguments: dict[str, Any], emit: ProgressSink |
 
 
 def _call_sync_function(
-    tool: Tool, arguments: dict[str, Any], emit: ProgressSink | None, stop: threading.Event | None
+    tool: Tool,
+    arguments: Mapping[str, Any],
+    emit: ProgressSink | None,
+    stop: threading.Event | None,
 ) -> Any:
     """Call a sync tool; a generator it returns is run to its end here (see `streaming`)."""
     if tool.sandbox is not None:
@@ -351,9 +361,9 @@ def _call_sync_function(
 
         return run_sandboxed_sync(tool, arguments)
     value = tool.function(**arguments)
-    if inspect.isgenerator(value):
-        return drain_sync(value, emit, stop)
-    if inspect.isasyncgen(value):
+    if isinstance(value, _STREAMED):  # one check for the common case, a plain value
+        if isinstance(value, types.GeneratorType):
+            return drain_sync(value, emit, stop)
         return run_coroutine_sync(drain_async(value, emit, stop))
     return value
 
@@ -394,7 +404,7 @@ def _succeeded(
         call.arguments,
         invocation.arguments,
         value,
-        format_tool_result(value),
+        value if type(value) is str else format_tool_result(value),
         None,
         None,
         _elapsed_ms(invocation.started if started is None else started),

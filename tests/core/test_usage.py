@@ -45,3 +45,33 @@ def test_run_and_agent_totals_with_a_priced_model() -> None:
     assert agent.usage.requests == 4
     assert agent.usage.cost_usd == pytest.approx(first.cost_usd + (second.cost_usd or 0))
     assert agent.usage.input_tokens == first.usage.input_tokens + second.usage.input_tokens
+
+
+def test_agent_totals_count_every_run_from_many_threads_while_being_read() -> None:
+    import threading
+
+    from selectools.usage import UsageTotals
+
+    totals = UsageTotals()
+    runs_per_thread = 3000  # more than one fold's worth (1,024) per thread
+    seen: list[int] = []
+
+    def finish_runs() -> None:
+        for _ in range(runs_per_thread):
+            totals.add(Usage(input_tokens=2, output_tokens=1, requests=1))
+
+    def read_while_running() -> None:
+        while any(t.is_alive() for t in writers):
+            seen.append(totals.usage.requests)
+
+    writers = [threading.Thread(target=finish_runs) for _ in range(4)]
+    reader = threading.Thread(target=read_while_running)
+    for thread in writers:
+        thread.start()
+    reader.start()
+    for thread in writers:
+        thread.join()
+    reader.join()
+    assert totals.runs == 4 * runs_per_thread
+    assert totals.usage == Usage(input_tokens=24_000, output_tokens=12_000, requests=12_000)
+    assert seen == sorted(seen)  # a reader never sees the total go back
