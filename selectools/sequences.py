@@ -61,6 +61,21 @@ class _TupleLike(Sequence[T]):
     def __reduce__(self) -> tuple[Any, ...]:
         return (tuple, (tuple(self),))
 
+    @overload
+    def __getitem__(self, index: SupportsIndex) -> T: ...
+    @overload
+    def __getitem__(self, index: slice) -> tuple[T, ...]: ...
+    def __getitem__(self, index: SupportsIndex | slice) -> T | tuple[T, ...]:
+        if isinstance(index, slice):
+            return self._slice(index)
+        return self._item(index)
+
+    def _item(self, index: SupportsIndex) -> T:
+        raise NotImplementedError
+
+    def _slice(self, index: slice) -> tuple[T, ...]:
+        raise NotImplementedError
+
 
 class JoinedView(_TupleLike[T]):
     """Several sequences read as one, without copying them (see `joined`)."""
@@ -98,13 +113,7 @@ class JoinedView(_TupleLike[T]):
         for part in reversed(self._parts):
             yield from reversed(part)
 
-    @overload
-    def __getitem__(self, index: SupportsIndex) -> T: ...
-    @overload
-    def __getitem__(self, index: slice) -> tuple[T, ...]: ...
-    def __getitem__(self, index: SupportsIndex | slice) -> T | tuple[T, ...]:
-        if isinstance(index, slice):
-            return self._slice(index)
+    def _item(self, index: SupportsIndex) -> T:
         position = index if type(index) is int else index.__index__()
         if position < 0:
             position += self._length
@@ -146,14 +155,11 @@ class PrefixView(_TupleLike[T]):
     def __iter__(self) -> Iterator[T]:
         return itertools.islice(self._items, self._length)
 
-    @overload
-    def __getitem__(self, index: SupportsIndex) -> T: ...
-    @overload
-    def __getitem__(self, index: slice) -> tuple[T, ...]: ...
-    def __getitem__(self, index: SupportsIndex | slice) -> T | tuple[T, ...]:
-        if isinstance(index, slice):
-            return tuple(self._items[slice(*index.indices(self._length))])
+    def _item(self, index: SupportsIndex) -> T:
         return self._items[_position(index, self._length)]
+
+    def _slice(self, index: slice) -> tuple[T, ...]:
+        return tuple(self._items[slice(*index.indices(self._length))])
 
 
 def joined(*parts: Sequence[T]) -> Sequence[T]:
