@@ -211,6 +211,8 @@ class _PrefixEstimate:
         self._cumulative: list[int] = []  # tokens of messages[: i + 1]
 
     def tokens(self, messages: Sequence[Message]) -> int:
+        if not isinstance(messages, tuple):  # a view: one C-level copy beats indexing it
+            messages = tuple(messages)
         with self._lock:
             shared = _shared_prefix(self._messages, messages)
             cumulative = self._cumulative
