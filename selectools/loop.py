@@ -69,6 +69,7 @@ from .tools.calling import (
     call_tools_async,
     call_tools_sync,
     prepare,
+    shortest_timeout,
 )
 from .tools.tool import ToolSnapshot
 from .usage import NO_USAGE, UsageTotals
@@ -286,11 +287,7 @@ class Run:
         return left
 
     def tool_timeout(self) -> float | None:
-        configured = self.config.tool_timeout
-        left = self.remaining()
-        if left is None:
-            return configured
-        return left if configured is None else min(configured, left)
+        return shortest_timeout(self.config.tool_timeout, self.remaining())
 
     def timeout_error(self) -> RunTimeoutError:
         return RunTimeoutError(

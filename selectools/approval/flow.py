@@ -70,8 +70,6 @@ def needs_approval(invocation: ToolInvocation, policies: Sequence[object]) -> bo
 
 def hold(batch: Batch, policies: Sequence[object]) -> tuple[Batch, list[ToolInvocation]]:
     """Split a model turn's calls into those to run now and those waiting for a person."""
-    if not policies and not any(_marked(item) for item in batch):
-        return batch, []  # the common case: nothing asks for approval
     runnable: Batch = []
     waiting: list[ToolInvocation] = []
     for item in batch:
@@ -80,13 +78,6 @@ def hold(batch: Batch, policies: Sequence[object]) -> tuple[Batch, list[ToolInvo
         else:
             runnable.append(item)
     return runnable, waiting
-
-
-def _marked(item: object) -> bool:
-    """A call whose tool itself may ask for approval (its flag, or its own policies)."""
-    return isinstance(item, ToolInvocation) and bool(
-        item.tool.requires_approval or item.tool.policies
-    )
 
 
 # -- pausing ---------------------------------------------------------------------------

@@ -121,12 +121,7 @@ class ConversationMemory:
         `system_at`: where `history`'s system messages are, if the store knows.
         """
         plain, summary = find_summary(history, system_at)
-        if (
-            summary is None
-            and self.summarizer is None
-            and self.max_messages is None
-            and self.max_tokens is None
-        ):
+        if summary is None and self.summarizer is None and self.budget.unlimited:
             if len(plain) < SHARE_FROM:  # no window: no planning, and a long history no copy
                 return Selection((*system, *plain, *input))
             return Selection(joined(system, plain, input))

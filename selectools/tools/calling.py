@@ -28,7 +28,14 @@ from .streaming import ProgressSink, drain_async, drain_sync
 from .tool import Tool, ToolInterceptor, format_tool_result
 from .toolkit import ToolkitError
 
-__all__ = ["CallProgress", "ToolInvocation", "call_tools_async", "call_tools_sync", "prepare"]
+__all__ = [
+    "CallProgress",
+    "ToolInvocation",
+    "call_tools_async",
+    "call_tools_sync",
+    "prepare",
+    "shortest_timeout",
+]
 
 T = TypeVar("T")
 
@@ -280,7 +287,7 @@ def _execute_sync(
     invocation: ToolInvocation, run_timeout: float | None, on_progress: CallProgress | None = None
 ) -> ToolCallRecord:
     tool = invocation.tool
-    timeout = _effective_timeout(tool, run_timeout)
+    timeout = shortest_timeout(tool.timeout, run_timeout)
     if tool.is_async:
         return run_coroutine_sync(_execute_async(invocation, run_timeout, on_progress))
     started = time.perf_counter()
@@ -308,7 +315,7 @@ async def _execute_async(
     invocation: ToolInvocation, run_timeout: float | None, on_progress: CallProgress | None = None
 ) -> ToolCallRecord:
     tool = invocation.tool
-    timeout = _effective_timeout(tool, run_timeout)
+    timeout = shortest_timeout(tool.timeout, run_timeout)
     started = time.perf_counter()
     arguments = _bound(invocation)
     emit = _sink(invocation, on_progress)
@@ -374,10 +381,11 @@ def _sink(invocation: ToolInvocation, on_progress: CallProgress | None) -> Progr
     return functools.partial(on_progress, invocation.call)
 
 
-def _effective_timeout(tool: Tool, run_timeout: float | None) -> float | None:
-    if tool.timeout is None or run_timeout is None:
-        return run_timeout if tool.timeout is None else tool.timeout
-    return min(tool.timeout, run_timeout)
+def shortest_timeout(first: float | None, second: float | None) -> float | None:
+    """The tighter of two optional limits in seconds (None: no limit)."""
+    if first is None:
+        return second
+    return first if second is None else min(first, second)
 
 
 # -- records -------------------------------------------------------------------------
