@@ -87,21 +87,9 @@ class JoinedView(_TupleLike[T]):
         self._ends = list(itertools.accumulate(map(len, self._parts)))
         self._length = self._ends[-1] if self._ends else 0
 
-    @classmethod
-    def _of(cls, parts: tuple[Sequence[T], ...], ends: list[int], length: int) -> JoinedView[T]:
-        """A view whose part ends `joined` has already counted."""
-        view = cls.__new__(cls)
-        view._parts, view._ends, view._length = parts, ends, length
-        return view
-
     @property
     def parts(self) -> tuple[Sequence[T], ...]:
         return self._parts
-
-    @property
-    def ends(self) -> list[int]:
-        """Where each part ends, counted from the start (do not change it)."""
-        return self._ends
 
     def __len__(self) -> int:
         return self._length
@@ -114,14 +102,9 @@ class JoinedView(_TupleLike[T]):
             yield from reversed(part)
 
     def _item(self, index: SupportsIndex) -> T:
-        position = index if type(index) is int else index.__index__()
-        if position < 0:
-            position += self._length
-        ends = self._ends
-        part = bisect.bisect_right(ends, position)
-        if position < 0 or part == len(ends):
-            raise IndexError("sequence index out of range")
-        return self._parts[part][position - ends[part - 1] if part else position]
+        position = _position(index, self._length)
+        part = bisect.bisect_right(self._ends, position)
+        return self._parts[part][position - self._ends[part - 1] if part else position]
 
     def _slice(self, index: slice) -> tuple[T, ...]:
         start, stop, step = index.indices(self._length)
@@ -168,24 +151,15 @@ def joined(*parts: Sequence[T]) -> Sequence[T]:
     Parts must not change afterwards; a list is copied for that reason.
     """
     flat: list[Sequence[T]] = []
-    ends: list[int] = []
-    total = 0
     for part in parts:
         if type(part) is JoinedView:
             flat.extend(part.parts)
-            ends.extend(part.ends if not total else [total + end for end in part.ends])
-            total += len(part)
-            continue
-        size = len(part)
-        if size:
+        elif part:
             flat.append(tuple(part) if type(part) is list else part)
-            total += size
-            ends.append(total)
-    if total < SHARE_FROM:  # a short conversation: copying is cheaper than a view
-        return tuple(itertools.chain.from_iterable(flat))
     if len(flat) == 1 and isinstance(flat[0], tuple | _TupleLike):
         return flat[0]
-    return JoinedView._of(tuple(flat), ends, total)
+    view = JoinedView(flat)
+    return view if view._length >= SHARE_FROM else tuple(view)  # short: a copy is cheaper
 
 
 def _position(index: SupportsIndex, length: int) -> int:
