@@ -1,24 +1,20 @@
-"""`@fast_init`: frozen dataclasses that are cheap to create.
+"""`@record`: frozen, slotted dataclasses that are cheap to define and to create.
 
 A run creates a dozen small immutable records (its context, events, tool
-records, usage, result). `@dataclass(frozen=True, slots=True)` is the right
-shape for them, but the `__init__` it generates sets every field through
-`object.__setattr__`, which costs about five times a plain attribute write:
-for these types, creating the record was most of what it cost.
+records, usage, result), and `import selectools` defines about seventy such
+types. `@dataclass(frozen=True, slots=True)` is the right shape for them, but
+it costs twice over: its `__init__` sets every field through
+`object.__setattr__` (about five times a plain attribute write), and it
+compiles six methods per class (about 0.3 ms a class, most of what importing
+the core cost).
 
-`@fast_init` above `@dataclass(frozen=True, slots=True)` keeps that dataclass
-(its `__eq__`, `__hash__`, `__repr__`, pickling, `dataclasses.replace`, what
-type checkers see) and swaps in an `__init__` that writes each slot through
-the slot's own descriptor, where the generic setter ends up after its lookups.
-Same signature, defaults, default factories and `__post_init__`; assigning to
-a field still raises `dataclasses.FrozenInstanceError`.
-
-`@record` is that, and also cheap to define: `@dataclass(frozen=True,
-slots=True)` compiles six methods per class (about 0.3 ms each class, most of
-what `import selectools` cost), where `@record` compiles only the `__init__`
-and shares one `__repr__`, `__eq__`, `__hash__`, frozen `__setattr__` and
-pickling pair among all records. The class is still a dataclass
-(`dataclasses.fields`, `replace`, `asdict`, `match`) with the same semantics.
+`@record` makes the same dataclass (`dataclasses.fields`, `replace`,
+`asdict`, `match`, what type checkers see through `dataclass_transform`)
+with an `__init__` that writes each slot through the slot's own descriptor
+(same signature, defaults, default factories and `__post_init__`), and one
+`__repr__`, `__eq__`, `__hash__`, frozen `__setattr__` and pickling pair
+shared by all records instead of compiled per class. Assigning to a field
+still raises `dataclasses.FrozenInstanceError`.
 """
 
 from __future__ import annotations
@@ -28,7 +24,7 @@ import operator
 from collections.abc import Callable
 from typing import Any, TypeVar, dataclass_transform
 
-__all__ = ["fast_init", "record"]
+__all__ = ["record"]
 
 T = TypeVar("T")
 
@@ -39,18 +35,6 @@ class _Factory:
 
 
 _FACTORY = _Factory()  # the default of a field built by a default_factory
-
-
-def fast_init(cls: type[T]) -> type[T]:
-    """Give a frozen, slotted dataclass an `__init__` that writes its slots directly."""
-    params = getattr(cls, "__dataclass_params__", None)
-    if params is None or not params.frozen or "__slots__" not in cls.__dict__:
-        raise TypeError(f"@fast_init goes above @dataclass(frozen=True, slots=True), not on {cls}.")
-    fields = dataclasses.fields(cls)  # type: ignore[arg-type]
-    if not all(f.init for f in fields):
-        raise TypeError(f"@fast_init does not handle init=False fields ({cls.__name__}).")
-    cls.__init__ = _init_for(cls, list(fields))  # type: ignore[method-assign]
-    return cls
 
 
 def _init_for(cls: type, fields: list[dataclasses.Field[Any]]) -> Callable[..., None]:

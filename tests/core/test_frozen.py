@@ -1,4 +1,4 @@
-"""`@fast_init` and `@record`: the record types behave exactly as the dataclasses they replace."""
+"""`@record`: the record types behave exactly as the dataclasses they replace."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import pytest
 import selectools.events
 from selectools import AgentResult, Message, ModelRequest, ModelResponse, ToolCall, Usage
 from selectools.context import RunContext
-from selectools.frozen import fast_init, record
+from selectools.frozen import record
 from selectools.results import PendingCall, ToolCallRecord
 
 FAST = [
@@ -45,15 +45,6 @@ class Plain:
     d: int = field(default=4, kw_only=True)
 
 
-@fast_init
-@dataclass(frozen=True, slots=True)
-class Fast:
-    a: int
-    b: str = "b"
-    c: list[int] = field(default_factory=list)
-    d: int = field(default=4, kw_only=True)
-
-
 @record
 class Rec:
     a: int
@@ -62,57 +53,48 @@ class Rec:
     d: int = field(default=4, kw_only=True)
 
 
-FAST_KINDS = [Fast, Rec]
-
-
-@pytest.mark.parametrize("kind", FAST_KINDS)
 @pytest.mark.parametrize(
     ("args", "kwargs"),
     [((1,), {}), ((1, "x"), {}), ((1, "x", [2]), {"d": 5}), ((), {"a": 1, "c": [3], "d": 0})],
 )
-def test_same_values_as_the_generated_init(
-    kind: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
-) -> None:
-    assert dataclasses.astuple(kind(*args, **kwargs)) == dataclasses.astuple(Plain(*args, **kwargs))
+def test_same_values_as_the_generated_init(args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+    assert dataclasses.astuple(Rec(*args, **kwargs)) == dataclasses.astuple(Plain(*args, **kwargs))
     assert (
-        repr(kind(*args, **kwargs)).split("(", 1)[1]
-        == repr(Plain(*args, **kwargs)).split("(", 1)[1]
+        repr(Rec(*args, **kwargs)).split("(", 1)[1] == repr(Plain(*args, **kwargs)).split("(", 1)[1]
     )
 
 
-@pytest.mark.parametrize("kind", FAST_KINDS)
-def test_same_signature_and_errors_as_the_generated_init(kind: Any) -> None:
-    assert str(inspect.signature(kind)) == str(inspect.signature(Plain))
+def test_same_signature_and_errors_as_the_generated_init() -> None:
+    assert str(inspect.signature(Rec)) == str(inspect.signature(Plain))
     for args, kwargs in [((), {}), ((1, "x", [], 4), {}), ((1,), {"e": 1}), ((1,), {"a": 2})]:
         with pytest.raises(TypeError) as fast:
-            kind(*args, **kwargs)
+            Rec(*args, **kwargs)
         with pytest.raises(TypeError) as plain:
             Plain(*args, **kwargs)
-        name = kind.__name__
+        name = Rec.__name__
         assert str(fast.value).replace(name, "X") == str(plain.value).replace("Plain", "X")
 
 
-@pytest.mark.parametrize("kind", FAST_KINDS)
-def test_still_frozen_hashable_comparable_picklable_and_replaceable(kind: Any) -> None:
-    made = kind(1, "x", d=2)
+def test_still_frozen_hashable_comparable_picklable_and_replaceable() -> None:
+    made = Rec(1, "x", d=2)
     with pytest.raises(dataclasses.FrozenInstanceError):
         made.a = 2
     with pytest.raises(dataclasses.FrozenInstanceError):
         del made.a
-    assert kind(1) == kind(1)
-    assert kind(1) != kind(2)
-    assert kind(1) != Plain(1)  # another class: never equal, as dataclasses compare
-    assert hash(kind(1, c=None)) == hash(kind(1, c=None))
-    assert hash(kind(1, c=None)) == hash(Plain(1, c=None))  # type: ignore[arg-type]
+    assert Rec(1) == Rec(1)
+    assert Rec(1) != Rec(2)
+    assert Rec(1) != Plain(1)  # another class: never equal, as dataclasses compare
+    assert hash(Rec(1, c=None)) == hash(Rec(1, c=None))
+    assert hash(Rec(1, c=None)) == hash(Plain(1, c=None))  # type: ignore[arg-type]
     assert pickle.loads(pickle.dumps(made)) == made
     assert copy.deepcopy(made) == made
     assert copy.copy(made) == made
-    assert dataclasses.replace(made, a=7) == kind(7, "x", d=2)
+    assert dataclasses.replace(made, a=7) == Rec(7, "x", d=2)
     assert dataclasses.asdict(made) == dataclasses.asdict(Plain(1, "x", d=2))
-    assert kind(1).c is not kind(1).c  # a fresh default per instance, as default_factory says
-    assert kind.__match_args__ == Plain.__match_args__
-    assert kind.__slots__ == Plain.__slots__
-    assert kind.__dataclass_params__.frozen
+    assert Rec(1).c is not Rec(1).c  # a fresh default per instance, as default_factory says
+    assert Rec.__match_args__ == Plain.__match_args__
+    assert Rec.__slots__ == Plain.__slots__
+    assert Rec.__dataclass_params__.frozen
 
 
 def test_a_record_keeps_field_options_and_its_own_methods() -> None:
@@ -161,8 +143,7 @@ def test_record_refuses_init_false_fields() -> None:
 def test_post_init_still_runs() -> None:
     seen: list[int] = []
 
-    @fast_init
-    @dataclass(frozen=True, slots=True)
+    @record
     class Checked:
         n: int
 
@@ -171,23 +152,6 @@ def test_post_init_still_runs() -> None:
 
     Checked(3)
     assert seen == [3]
-
-
-def test_refuses_what_it_cannot_speed_up_safely() -> None:
-    with pytest.raises(TypeError, match="frozen=True, slots=True"):
-
-        @fast_init
-        @dataclass(slots=True)
-        class Mutable:
-            n: int
-
-    with pytest.raises(TypeError, match="init=False"):
-
-        @fast_init
-        @dataclass(frozen=True, slots=True)
-        class Derived:
-            n: int
-            m: int = field(init=False, default=0)
 
 
 @pytest.mark.parametrize("cls", FAST, ids=lambda cls: cls.__name__)
@@ -204,7 +168,7 @@ def test_the_run_record_types_keep_their_dataclass_signature(cls: type) -> None:
     assert cls.__init__.__qualname__ == f"{cls.__qualname__}.__init__"
 
 
-def test_a_message_built_through_the_fast_init_is_the_message_it_was() -> None:
+def test_a_message_built_through_its_record_init_is_the_message_it_was() -> None:
     message = Message("assistant", "hi", (ToolCall("1", "f", "{}"),), name="n")
     wire_call = {"id": "1", "type": "function", "function": {"name": "f", "arguments": "{}"}}
     assert message.to_dict() == {
