@@ -5,11 +5,19 @@ answer) and both validate the model's arguments with pydantic
 (`model_validate_json`) and answer a bad tool name or bad arguments with an
 error message, so the difference is what selectools adds on top: events,
 records, usage, sessions. Run: `python benchmarks/core_overhead.py`.
+
+A third loop, `records_floor`, is flat like the hand-written one but builds
+what a selectools run hands back (run id and context, the validated
+invocation, its record and timing, the usage sum, the AgentResult): the
+distance from the hand loop to it is the price of those records alone, and
+from it to `Agent.run` the price of the loop's structure (sessions, memory,
+policies, timeouts, approval, observers), all switched off here.
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
 import statistics
 import subprocess
 import sys
@@ -19,7 +27,20 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from selectools import Agent, Message, ModelRequest, ScriptedProvider, call, tool
+from selectools import (
+    Agent,
+    AgentResult,
+    Message,
+    ModelRequest,
+    RunContext,
+    RunFinished,
+    ScriptedProvider,
+    ToolCallRecord,
+    ToolInvocation,
+    Usage,
+    call,
+    tool,
+)
 
 RUNS = 200
 REPEATS = 21
@@ -64,6 +85,56 @@ def hand_loop(provider: ScriptedProvider) -> str:
         for tc in response.message.tool_calls:
             output = dispatch(tc.name, tc.arguments, get_weather)
             messages.append(Message.tool(output, tool_call_id=tc.id, name=tc.name))
+
+
+WEATHER = tool(get_weather)
+
+
+def records_floor(provider: ScriptedProvider) -> str:
+    """The hand loop, building every record a selectools run returns (no layers, no features)."""
+    run_id = os.urandom(16).hex()
+    context = RunContext(run_id, None, None, {})
+    prompt = [Message("user", "Weather in Paris?")]
+    added: list[Message] = []
+    records: list[ToolCallRecord] = []
+    usage = Usage()
+    calls = 0
+    while True:
+        calls += 1
+        request = ModelRequest((*prompt, *added), SCHEMAS, context=context)
+        response = provider.complete(request)
+        usage = usage + response.usage
+        added.append(response.message)
+        if not response.message.tool_calls:
+            break
+        for tc in response.message.tool_calls:
+            started = time.perf_counter()
+            arguments: dict[str, Any] | None = None
+            value: str | None = None
+            error: str | None = None
+            if tc.name != "get_weather":
+                error = f"unknown tool {tc.name!r}"
+            else:
+                try:
+                    arguments = dict(GetWeatherArgs.model_validate_json(tc.arguments).__dict__)
+                except ValidationError as exc:
+                    error = f"bad arguments for {tc.name}: {exc}"
+            if arguments is not None:
+                invocation = ToolInvocation(tc, WEATHER, arguments, context, started)
+                value = get_weather(**invocation.arguments)
+            output = value if value is not None else f"Error: {error}"
+            elapsed = (time.perf_counter() - started) * 1000
+            record = ToolCallRecord(
+                tc.id, tc.name, tc.arguments, arguments, value, output, error, None, elapsed
+            )
+            records.append(record)
+            added.append(Message("tool", output, (), tc.id, tc.name))
+    final = added[-1]
+    result = AgentResult(
+        final.content or "", (*prompt, *added), tuple(added), tuple(records), usage, run_id,
+        None, response.model, calls, response.provider,
+    )  # fmt: skip
+    return RunFinished(run_id, result).result.text
 
 
 async def aget_weather(city: str) -> str:
@@ -141,9 +212,15 @@ def main() -> None:
     hand_provider = script()
     async_agent = Agent([tool(aget_weather, name="get_weather")], script())
     async_agent.run("warm up")
+    assert records_floor(script()) == agent.run("Weather in Paris?").text
     rows = {
         "run() 1 tool call + answer (sync)": paired(
             lambda: agent.run("Weather in Paris?"),
+            lambda: hand_loop(hand_provider),
+            is_async=False,
+        ),
+        "flat loop building selectools' records (sync)": paired(
+            lambda: records_floor(hand_provider),
             lambda: hand_loop(hand_provider),
             is_async=False,
         ),
