@@ -12,7 +12,7 @@ import hmac
 import sys
 from pathlib import Path
 
-from flask import Flask, abort, g, jsonify, request
+from flask import Flask, Response, abort, g, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -54,7 +54,7 @@ def create_app() -> Flask:
             abort(404, str(exc))
 
     @app.errorhandler(HTTPException)
-    def http_error(exc: HTTPException) -> tuple[object, int]:
+    def http_error(exc: HTTPException) -> tuple[Response, int]:
         """The app's own errors (401, 404) in the same `{"error": {"type", "message"}}` shape."""
         kind = (exc.name or "error").lower().replace(" ", "_")
         return jsonify(error_body(kind, exc.description or kind)), exc.code or 500

@@ -8,12 +8,17 @@ never asks for traces pays nothing (`pip install -e ".[otel]"`).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from .switch import disable, enable, enabled
+
+if TYPE_CHECKING:  # what type checkers see; at run time, `__getattr__` below
+    from .otel import OpenTelemetry
 
 __all__ = ["OpenTelemetry", "disable", "enable", "enabled"]
 
 
-def __getattr__(name: str) -> object:
+def __getattr__(name: str) -> Any:
     if name == "OpenTelemetry":  # imported on first use: it reaches for opentelemetry-api
         from .otel import OpenTelemetry
 

@@ -160,7 +160,20 @@ class Tool(Generic[P, R]):
 
 
 @overload
-def tool(func: Callable[P, R], /) -> Tool[P, R]: ...
+def tool(
+    func: Callable[P, R],
+    /,
+    *,
+    name: str | None = None,
+    description: str | None = None,
+    timeout: float | None = None,
+    writes: bool = False,
+    policies: Iterable[ToolInterceptor] = (),
+    cache_ttl: float | None = None,
+    rate_limit: str | None = None,
+    requires_approval: bool = False,
+    sandbox: bool | SubprocessSandbox = False,
+) -> Tool[P, R]: ...
 @overload
 def tool(
     *,

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import ast
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import pytest
+
+import selectools
 
 HEAVY = [
     "openai",
@@ -224,3 +228,64 @@ def test_the_fastapi_adapter_loads_jobs_when_a_router_is_built() -> None:
     assert out.returncode == 0, out.stderr
     assert out.stdout.split(" ", 2)[:2] == ["False", "True"]
     assert "/jobs/{job_id}" in out.stdout
+
+
+def _packages_with_lazy_exports() -> list[Path]:
+    roots = [Path(selectools.__file__).parent]
+    found = []
+    for root in roots:
+        for init in sorted(root.rglob("__init__.py")):
+            tree = ast.parse(init.read_text())
+            if any(_binds(node, "__getattr__") for node in tree.body):
+                found.append(init)
+    return found
+
+
+def _binds(node: ast.stmt, name: str) -> bool:
+    if isinstance(node, ast.FunctionDef):
+        return node.name == name
+    if not isinstance(node, ast.Assign):
+        return False
+    targets = [e for t in node.targets for e in (t.elts if isinstance(t, ast.Tuple) else [t])]
+    return any(isinstance(t, ast.Name) and t.id == name for t in targets)
+
+
+def _names_type_checkers_see(tree: ast.Module) -> set[str]:
+    """Names bound at module level, including imports under `if TYPE_CHECKING:`
+    (never the imports inside `__getattr__`, which type checkers do not follow)."""
+    seen: set[str] = set()
+    statements = list(tree.body)
+    while statements:
+        node = statements.pop()
+        if isinstance(node, ast.If) and isinstance(node.test, ast.Name):
+            if node.test.id == "TYPE_CHECKING":
+                statements.extend(node.body)
+        elif isinstance(node, ast.Import | ast.ImportFrom):
+            seen.update((alias.asname or alias.name).split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.FunctionDef | ast.ClassDef):
+            seen.add(node.name)
+        elif isinstance(node, ast.Assign):
+            seen.update(t.id for t in node.targets if isinstance(t, ast.Name))
+    return seen
+
+
+def _exported(tree: ast.Module) -> list[str]:
+    for node in tree.body:
+        if isinstance(node, ast.Assign | ast.AnnAssign):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            if any(isinstance(t, ast.Name) and t.id == "__all__" for t in targets):
+                assert node.value is not None
+                value = ast.literal_eval(node.value)
+                return list(value)
+    return []
+
+
+@pytest.mark.parametrize("init", _packages_with_lazy_exports(), ids=lambda p: str(p.parent.name))
+def test_every_lazily_loaded_name_is_visible_to_type_checkers(init: Path) -> None:
+    """A name served by a module `__getattr__` must also be imported under TYPE_CHECKING:
+    otherwise mypy sees the `__getattr__` return type (OpenTelemetry was `object`)."""
+    tree = ast.parse(init.read_text())
+    exported = _exported(tree)
+    assert exported, f"{init} exports nothing through __all__"
+    missing = sorted(set(exported) - _names_type_checkers_see(tree))
+    assert not missing, f"{init}: {missing} load lazily but type checkers cannot see them"

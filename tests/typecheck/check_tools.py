@@ -66,6 +66,9 @@ def the_call_form_types_like_the_bare_decorator() -> None:
     assert_type(made("abc"), int)
     made(3)  # type: ignore[arg-type]
     assert_type(tool(name="count", writes=True)(plain)("abc"), int)
+    named = tool(plain, name="count", timeout=2.0)  # options beside the function, one call
+    assert_type(named("abc"), int)
+    named(3)  # type: ignore[arg-type]
 
 
 def a_method_tool_keeps_its_types_without_self() -> None:

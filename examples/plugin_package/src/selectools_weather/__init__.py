@@ -30,7 +30,7 @@ class WeatherToolkit(Toolkit):
         self.reports: list[str] = []
 
     def tools(self) -> list[Tool]:
-        made = [method_tool(self.get_temperature)]
+        made: list[Tool] = [method_tool(self.get_temperature)]
         if self.allow_reports:
             made.append(method_tool(self.report_weather, writes=True))
         return made
