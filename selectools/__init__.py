@@ -92,7 +92,8 @@ _LAZY = {
     "load_tools": ".tools",
     "step": ".tools",
 }
-__getattr__, __dir__ = lazy_exports(globals(), _LAZY)
+if not TYPE_CHECKING:  # type checkers see the imports above; a typo stays an error
+    __getattr__, __dir__ = lazy_exports(globals(), _LAZY)
 
 
 __version__ = "0.5.0"

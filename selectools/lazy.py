@@ -4,13 +4,15 @@ So `import selectools` does not pay for providers, approval stores or policies
 a program never touches, while `from selectools import OpenAIProvider`,
 `selectools.OpenAIProvider` and `dir(selectools)` behave as if the name had
 been imported eagerly. Each package keeps `TYPE_CHECKING` imports of the same
-names, so type checkers and IDEs see the real types:
+names, so type checkers and IDEs see the real types, and defines the hooks
+only at run time, so a misspelled import is an error to them, not `Any`:
 
     if TYPE_CHECKING:
         from .openai import OpenAIProvider
 
     _LAZY = {"OpenAIProvider": ".openai"}
-    __getattr__, __dir__ = lazy_exports(globals(), _LAZY)
+    if not TYPE_CHECKING:
+        __getattr__, __dir__ = lazy_exports(globals(), _LAZY)
 """
 
 from __future__ import annotations

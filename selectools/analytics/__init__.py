@@ -33,9 +33,11 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    if name == "SQLAnalyticsStore":  # SQLAlchemy loads only for the SQL store
-        from .sql import SQLAnalyticsStore
+if not TYPE_CHECKING:  # type checkers see the imports above; a typo stays an error
 
-        return SQLAnalyticsStore
-    raise AttributeError(f"module 'selectools.analytics' has no attribute {name!r}")
+    def __getattr__(name: str) -> Any:
+        if name == "SQLAnalyticsStore":  # SQLAlchemy loads only for the SQL store
+            from .sql import SQLAnalyticsStore
+
+            return SQLAnalyticsStore
+        raise AttributeError(f"module 'selectools.analytics' has no attribute {name!r}")

@@ -46,7 +46,8 @@ _LAZY = {
     "RequireApproval": ".policy",
     "approval_store_for": ".stores",
 }
-__getattr__, __dir__ = lazy_exports(globals(), _LAZY)
+if not TYPE_CHECKING:  # type checkers see the imports above; a typo stays an error
+    __getattr__, __dir__ = lazy_exports(globals(), _LAZY)
 
 __all__ = [
     "ApprovalDecidedError",

@@ -49,7 +49,8 @@ _LAZY = {
     "ToolCache": ".tool_cache",
 }
 
-__getattr__, __dir__ = lazy_exports(globals(), _LAZY)
+if not TYPE_CHECKING:  # type checkers see the imports above; a typo stays an error
+    __getattr__, __dir__ = lazy_exports(globals(), _LAZY)
 
 
 __all__ = [

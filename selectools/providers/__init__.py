@@ -29,7 +29,8 @@ _LAZY = {
     "ScriptedProvider": ".scripted",
     "call": ".scripted",
 }
-__getattr__, __dir__ = lazy_exports(globals(), _LAZY)
+if not TYPE_CHECKING:  # type checkers see the imports above; a typo stays an error
+    __getattr__, __dir__ = lazy_exports(globals(), _LAZY)
 
 __all__ = [
     "AnthropicProvider",

@@ -22,14 +22,16 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    """Load the database-backed stores on first use: `import selectools` stays light."""
-    if name == "SQLAlchemySessionStore":
-        from .sqlalchemy import SQLAlchemySessionStore
+if not TYPE_CHECKING:  # type checkers see the imports above; a typo stays an error
 
-        return SQLAlchemySessionStore
-    if name == "RedisSessionStore":
-        from .redis import RedisSessionStore
+    def __getattr__(name: str) -> Any:
+        """Load the database-backed stores on first use: `import selectools` stays light."""
+        if name == "SQLAlchemySessionStore":
+            from .sqlalchemy import SQLAlchemySessionStore
 
-        return RedisSessionStore
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+            return SQLAlchemySessionStore
+        if name == "RedisSessionStore":
+            from .redis import RedisSessionStore
+
+            return RedisSessionStore
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

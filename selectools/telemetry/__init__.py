@@ -18,9 +18,11 @@ if TYPE_CHECKING:  # what type checkers see; at run time, `__getattr__` below
 __all__ = ["OpenTelemetry", "disable", "enable", "enabled"]
 
 
-def __getattr__(name: str) -> Any:
-    if name == "OpenTelemetry":  # imported on first use: it reaches for opentelemetry-api
-        from .otel import OpenTelemetry
+if not TYPE_CHECKING:  # type checkers see the imports above; a typo stays an error
 
-        return OpenTelemetry
-    raise AttributeError(f"module 'selectools.telemetry' has no attribute {name!r}")
+    def __getattr__(name: str) -> Any:
+        if name == "OpenTelemetry":  # imported on first use: it reaches for opentelemetry-api
+            from .otel import OpenTelemetry
+
+            return OpenTelemetry
+        raise AttributeError(f"module 'selectools.telemetry' has no attribute {name!r}")

@@ -36,7 +36,8 @@ _LAZY = {
     "tools_in_module": ".loading",
 }
 
-__getattr__, __dir__ = lazy_exports(globals(), _LAZY)
+if not TYPE_CHECKING:  # type checkers see the imports above; a typo stays an error
+    __getattr__, __dir__ = lazy_exports(globals(), _LAZY)
 
 
 __all__ = [

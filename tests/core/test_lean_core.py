@@ -231,23 +231,29 @@ def test_the_fastapi_adapter_loads_jobs_when_a_router_is_built() -> None:
 
 
 def _packages_with_lazy_exports() -> list[Path]:
-    roots = [Path(selectools.__file__).parent]
-    found = []
-    for root in roots:
-        for init in sorted(root.rglob("__init__.py")):
-            tree = ast.parse(init.read_text())
-            if any(_binds(node, "__getattr__") for node in tree.body):
-                found.append(init)
-    return found
+    root = Path(selectools.__file__).parent
+    return [
+        init
+        for init in sorted(root.rglob("__init__.py"))
+        if "__getattr__" in _runtime_names(ast.parse(init.read_text()))
+    ]
 
 
-def _binds(node: ast.stmt, name: str) -> bool:
-    if isinstance(node, ast.FunctionDef):
-        return node.name == name
-    if not isinstance(node, ast.Assign):
-        return False
-    targets = [e for t in node.targets for e in (t.elts if isinstance(t, ast.Tuple) else [t])]
-    return any(isinstance(t, ast.Name) and t.id == name for t in targets)
+def _runtime_names(tree: ast.Module) -> set[str]:
+    """Names a module binds at run time at its top level (inside `if not TYPE_CHECKING:` too)."""
+    bound: set[str] = set()
+    for node in tree.body:
+        body = [node]
+        if isinstance(node, ast.If) and isinstance(node.test, ast.UnaryOp):
+            body = node.body  # `if not TYPE_CHECKING:`
+        for statement in body:
+            if isinstance(statement, ast.FunctionDef):
+                bound.add(statement.name)
+            elif isinstance(statement, ast.Assign):
+                for target in statement.targets:
+                    names = target.elts if isinstance(target, ast.Tuple) else [target]
+                    bound.update(n.id for n in names if isinstance(n, ast.Name))
+    return bound
 
 
 def _names_type_checkers_see(tree: ast.Module) -> set[str]:
@@ -269,6 +275,11 @@ def _names_type_checkers_see(tree: ast.Module) -> set[str]:
     return seen
 
 
+def _binds_getattr_for_type_checkers(tree: ast.Module) -> bool:
+    module_level = [node for node in tree.body if not isinstance(node, ast.If)]
+    return "__getattr__" in _runtime_names(ast.Module(body=module_level, type_ignores=[]))
+
+
 def _exported(tree: ast.Module) -> list[str]:
     for node in tree.body:
         if isinstance(node, ast.Assign | ast.AnnAssign):
@@ -282,9 +293,14 @@ def _exported(tree: ast.Module) -> list[str]:
 
 @pytest.mark.parametrize("init", _packages_with_lazy_exports(), ids=lambda p: str(p.parent.name))
 def test_every_lazily_loaded_name_is_visible_to_type_checkers(init: Path) -> None:
-    """A name served by a module `__getattr__` must also be imported under TYPE_CHECKING:
-    otherwise mypy sees the `__getattr__` return type (OpenTelemetry was `object`)."""
+    """Type checkers see the real lazy names and only those: each is imported under
+    TYPE_CHECKING (OpenTelemetry was `object`, the `__getattr__` return type), and
+    `__getattr__` exists only at run time (a misspelled import was `Any`, no error)."""
     tree = ast.parse(init.read_text())
+    assert not _binds_getattr_for_type_checkers(tree), (
+        f"{init}: define __getattr__ under `if not TYPE_CHECKING:`, or type checkers "
+        f"accept any misspelled import from it as Any"
+    )
     exported = _exported(tree)
     assert exported, f"{init} exports nothing through __all__"
     missing = sorted(set(exported) - _names_type_checkers_see(tree))
