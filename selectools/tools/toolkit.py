@@ -10,7 +10,7 @@ language to check (SQL, SOQL), a guard module.
 from __future__ import annotations
 
 from types import TracebackType
-from typing import Protocol, runtime_checkable
+from typing import Protocol, Self, runtime_checkable
 
 from ..errors import SelectoolsError
 from .tool import Tool
@@ -43,8 +43,9 @@ class UpstreamError(ToolkitError):
 class Toolkit(Protocol):
     """A set of tools over one outside system.
 
-    Subclass it for the context manager, or implement `name`, `tools()` and
-    `close()` on any class. `tools()` goes straight into `Agent(tools=...)`
+    Subclass it (`with` then closes it), or implement `name`, `tools()`,
+    `close()`, `__enter__` and `__exit__` on any class: `isinstance(x, Toolkit)`
+    checks all five. `tools()` goes straight into `Agent(tools=...)`
     (or pass the toolkit itself); write tools are marked `Tool.writes`, so
     approval and audit policies find them.
     """
@@ -59,7 +60,7 @@ class Toolkit(Protocol):
         """Release connections and clients; the toolkit is not used afterwards."""
         ...
 
-    def __enter__(self) -> Toolkit:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(

@@ -232,3 +232,49 @@ def test_method_tool_prefixes_narrows_and_hides() -> None:
     assert made(kind="a", key="k") == "a:k:None"
     plain = method_tool(Toolkit().lookup)
     assert "enum" not in plain.parameters["properties"]["kind"]  # no shared schema mutated
+
+
+def test_a_class_with_the_five_toolkit_members_is_a_toolkit_without_subclassing() -> None:
+    """The contract as `Toolkit`'s docstring states it: name, tools(), close() and the
+    context manager; such a class goes into an Agent like a subclass does."""
+    from selectools import Agent, ScriptedProvider, call
+    from selectools.tools import Toolkit
+
+    closed: list[str] = []
+
+    def ping() -> str:
+        """Ping."""
+        return "pong"
+
+    class Duck:
+        name = "duck"
+
+        def tools(self) -> list[Tool]:
+            return [tool(ping)]
+
+        def close(self) -> None:
+            closed.append(self.name)
+
+        def __enter__(self) -> Duck:
+            return self
+
+        def __exit__(self, *exc: object) -> None:
+            self.close()
+
+    class Partial:  # no context manager: not a toolkit, and the error says what it got
+        name = "partial"
+
+        def tools(self) -> list[Tool]:
+            return [tool(ping)]
+
+        def close(self) -> None:
+            pass
+
+    assert isinstance(Duck(), Toolkit)
+    assert not isinstance(Partial(), Toolkit)
+    with Duck() as kit:
+        agent = Agent([kit], ScriptedProvider([call("ping"), "done"]))
+        assert agent.run("ping?").tool_calls[0].output == "pong"
+    assert closed == ["duck"]
+    with pytest.raises(ToolDefinitionError, match="Partial"):
+        Agent([Partial()], ScriptedProvider(["x"]))

@@ -13,8 +13,10 @@ from __future__ import annotations
 from collections.abc import Coroutine
 from typing import Any, assert_type
 
+from selectools_sql import SQLToolkit
+
 from selectools import Agent, RunContext, ScriptedProvider, Tool, tool
-from selectools.tools import ToolSet, method_tool
+from selectools.tools import Toolkit, ToolSet, method_tool
 
 
 @tool
@@ -91,3 +93,12 @@ def the_metadata_is_typed() -> None:
     assert_type(get_order.writes, bool)
     assert_type(get_order.timeout, float | None)
     assert_type(get_order.schema(), dict[str, Any])
+
+
+def a_toolkit_in_a_with_block_keeps_its_own_type() -> None:
+    with SQLToolkit("sqlite://") as db:
+        assert_type(db, SQLToolkit)
+        assert_type(db.tools(), list[Tool])
+    kit: Toolkit = SQLToolkit("sqlite://")
+    with kit as any_kit:
+        assert_type(any_kit, Toolkit)
