@@ -142,7 +142,7 @@ class Agent:
         identity: str | None = ...,
         metadata: Mapping[str, Any] | None = ...,
         config: AgentConfig | Mapping[str, Any] | None = ...,
-        output_type: Mapping[str, Any] | None,
+        output_type: object,  # a JSON Schema dict, a union, a Literal, Annotated, ...
         output_retries: int = ...,
     ) -> AgentResult[Any]: ...
 
@@ -205,7 +205,7 @@ class Agent:
         identity: str | None = ...,
         metadata: Mapping[str, Any] | None = ...,
         config: AgentConfig | Mapping[str, Any] | None = ...,
-        output_type: Mapping[str, Any] | None,
+        output_type: object,  # a JSON Schema dict, a union, a Literal, Annotated, ...
         output_retries: int = ...,
     ) -> AgentResult[Any]: ...
 

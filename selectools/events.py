@@ -120,11 +120,15 @@ class ToolCallFinished:
 
 @record
 class RunFinished:
-    """The run ended; `result` is the whole AgentResult."""
+    """The run ended; `result` is the whole AgentResult.
+
+    Its `output` is the text, or with `stream(..., output_type=T)` the T, so
+    type checkers see it as `Any` here (`run()` and `arun()` know which).
+    """
 
     type: ClassVar[str] = "run_finished"
     run_id: str
-    result: AgentResult
+    result: AgentResult[Any]
 
     def to_dict(self) -> dict[str, Any]:
         return {"type": self.type, **self.result.to_dict()}

@@ -7,11 +7,11 @@ is a T; without `output_type` it is the text.
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, assert_type
+from typing import Any, Literal, assert_type
 
 from pydantic import BaseModel
 
-from selectools import Agent, AgentResult
+from selectools import Agent, AgentResult, RunFinished
 
 
 class Weather(BaseModel):
@@ -45,3 +45,21 @@ def a_bare_result_is_a_text_result(result: AgentResult) -> None:
 
 def a_schema_dict_is_untyped(agent: Agent, schema: dict[str, Any]) -> None:
     assert_type(agent.run("?", output_type=schema).output, Any)
+
+
+def unions_and_literals_are_accepted_and_untyped(agent: Agent) -> None:
+    """What pydantic's TypeAdapter takes at run time, type checkers accept too."""
+    assert_type(agent.run("?", output_type=int | str).output, Any)
+    assert_type(agent.run("?", output_type=Literal["low", "high"]).output, Any)
+
+
+async def an_async_union_is_accepted(agent: Agent) -> None:
+    assert_type((await agent.arun("?", output_type=int | None)).output, Any)
+
+
+def a_streamed_structured_result_can_be_read(agent: Agent) -> None:
+    for event in agent.stream("?", output_type=Weather):
+        if isinstance(event, RunFinished):
+            city: str = event.result.output.city  # the Weather, not the text
+            assert_type(event.result.text, str)
+            del city
