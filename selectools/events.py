@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from typing import Any, ClassVar, TypeAlias
+from typing import Any, ClassVar, Literal, TypeAlias
 
 from .errors import SelectoolsError
 from .frozen import record
@@ -43,7 +43,7 @@ __all__ = [
 class RunStarted:
     """A run began (or resumed after an approval)."""
 
-    type: ClassVar[str] = "run_started"
+    type: ClassVar[Literal["run_started"]] = "run_started"
     run_id: str
     session_id: str | None = None
 
@@ -55,7 +55,7 @@ class RunStarted:
 class TextDelta:
     """A piece of the model's answer as it streams in."""
 
-    type: ClassVar[str] = "text_delta"
+    type: ClassVar[Literal["text_delta"]] = "text_delta"
     run_id: str
     text: str
 
@@ -68,7 +68,7 @@ class ToolCallStarted:
     """A tool call is about to run; `arguments` is None for a call refused before running
     (an unknown tool, arguments that do not validate)."""
 
-    type: ClassVar[str] = "tool_call_started"
+    type: ClassVar[Literal["tool_call_started"]] = "tool_call_started"
     run_id: str
     call_id: str
     name: str
@@ -90,7 +90,7 @@ class ToolCallStarted:
 class ToolProgress:
     """A chunk a streaming (generator) tool yielded while running; the model never sees it."""
 
-    type: ClassVar[str] = "tool_progress"
+    type: ClassVar[Literal["tool_progress"]] = "tool_progress"
     run_id: str
     call_id: str
     name: str
@@ -110,7 +110,7 @@ class ToolProgress:
 class ToolCallFinished:
     """A tool call ended: its record (result or error) is what the model reads."""
 
-    type: ClassVar[str] = "tool_call_finished"
+    type: ClassVar[Literal["tool_call_finished"]] = "tool_call_finished"
     run_id: str
     record: ToolCallRecord
 
@@ -126,7 +126,7 @@ class RunFinished:
     type checkers see it as `Any` here (`run()` and `arun()` know which).
     """
 
-    type: ClassVar[str] = "run_finished"
+    type: ClassVar[Literal["run_finished"]] = "run_finished"
     run_id: str
     result: AgentResult[Any]
 
@@ -138,7 +138,7 @@ class RunFinished:
 class RunFailed:
     """Only on the wire and for observers: in Python the run raises instead."""
 
-    type: ClassVar[str] = "error"
+    type: ClassVar[Literal["error"]] = "error"
     run_id: str
     error_type: str
     message: str
@@ -163,7 +163,7 @@ class RunFailed:
 class ApprovalRequested:
     """The run paused: `calls` wait for a decision on `approval_id` and have not run."""
 
-    type: ClassVar[str] = "approval_required"
+    type: ClassVar[Literal["approval_required"]] = "approval_required"
     run_id: str
     session_id: str | None
     identity: str | None
@@ -184,7 +184,7 @@ class ApprovalRequested:
 class ApprovalDecided:
     """For observers and audit logs: someone approved or rejected one pending call."""
 
-    type: ClassVar[str] = "approval_decided"
+    type: ClassVar[Literal["approval_decided"]] = "approval_decided"
     run_id: str
     session_id: str | None
     identity: str | None
@@ -213,7 +213,7 @@ class ApprovalDecided:
 class ModelCallStarted:
     """For observers: a model call is about to be made."""
 
-    type: ClassVar[str] = "model_call_started"
+    type: ClassVar[Literal["model_call_started"]] = "model_call_started"
     run_id: str
     request: ModelRequest
 
@@ -222,7 +222,7 @@ class ModelCallStarted:
 class ModelCallFinished:
     """For observers: a model call returned."""
 
-    type: ClassVar[str] = "model_call_finished"
+    type: ClassVar[Literal["model_call_finished"]] = "model_call_finished"
     run_id: str
     response: ModelResponse
     duration_ms: float

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import field
-from typing import Any, TypeAlias
+from typing import Any, ClassVar, Literal, TypeAlias
 
 from ..frozen import record
 from ..providers.base import ModelRequest
@@ -21,7 +21,7 @@ class ModelStep:
     index: int
     request: ModelRequest
 
-    kind = "model"
+    kind: ClassVar[Literal["model"]] = "model"
 
     def describe(self) -> str:
         last = self.request.messages[-1] if self.request.messages else None
@@ -41,7 +41,7 @@ class ToolStep:
     index: int
     invocation: ToolInvocation
 
-    kind = "tool"
+    kind: ClassVar[Literal["tool"]] = "tool"
 
     @property
     def name(self) -> str:
