@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -143,7 +143,7 @@ class ChromaToolkit(Toolkit):
             )
         return results
 
-    def add_documents(self, documents: list[NewDocument]) -> dict[str, Any]:
+    def add_documents(self, documents: Sequence[NewDocument]) -> dict[str, Any]:
         """Add documents, or replace ones added before under the same ids.
 
         Args:
@@ -184,7 +184,7 @@ class ChromaToolkit(Toolkit):
             result["note"] = "These ids were taken meanwhile outside this scope; use other ids."
         return result
 
-    def delete_documents(self, ids: list[str]) -> dict[str, Any]:
+    def delete_documents(self, ids: Sequence[str]) -> dict[str, Any]:
         """Delete documents by id.
 
         Args:
@@ -193,7 +193,7 @@ class ChromaToolkit(Toolkit):
         self._check_writes()
         if not ids:
             raise ChromaToolError("Send at least one id.")
-        found = self._in_scope(ids)
+        found = self._in_scope(list(ids))
         if found:
             kwargs: dict[str, Any] = {"ids": sorted(found)}
             if self.where:

@@ -165,10 +165,10 @@ class HubSpotToolkit(Toolkit):
         self,
         object_type: str,
         query: str | None = None,
-        filters: list[PropertyFilter] | None = None,
+        filters: Sequence[PropertyFilter] | None = None,
         sort_by: str | None = None,
         descending: bool = False,
-        properties: list[str] | None = None,
+        properties: Sequence[str] | None = None,
         limit: int = 10,
         after: str | None = None,
     ) -> dict[str, Any]:
@@ -191,7 +191,7 @@ class HubSpotToolkit(Toolkit):
             query=query or None,
             limit=max(1, min(limit, self.max_results)),
             after=after or None,
-            properties=properties or DEFAULT_PROPERTIES.get(kind),
+            properties=list(properties) if properties else DEFAULT_PROPERTIES.get(kind),
             sorts=[
                 {"propertyName": sort_by, "direction": "DESCENDING" if descending else "ASCENDING"}
             ]
@@ -225,8 +225,8 @@ class HubSpotToolkit(Toolkit):
         self,
         object_type: str,
         record_id: str,
-        properties: list[str] | None = None,
-        associations: list[str] | None = None,
+        properties: Sequence[str] | None = None,
+        associations: Sequence[str] | None = None,
     ) -> dict[str, Any]:
         """Get one record by id, with the ids of its associated records.
 
@@ -244,7 +244,7 @@ class HubSpotToolkit(Toolkit):
             lambda: self.client.crm.objects.basic_api.get_by_id(
                 kind,
                 record_id,
-                properties=properties or DEFAULT_PROPERTIES.get(kind),
+                properties=list(properties) if properties else DEFAULT_PROPERTIES.get(kind),
                 associations=linked,
                 _request_timeout=self.timeout,
             ),

@@ -124,7 +124,7 @@ class SalesforceToolkit(Toolkit):
             )
         return result
 
-    def sosl_search(self, text: str, objects: list[str] | None = None) -> dict[str, Any]:
+    def sosl_search(self, text: str, objects: Sequence[str] | None = None) -> dict[str, Any]:
         """Search text across objects (SOSL), e.g. a person's name or an email address.
 
         Args:

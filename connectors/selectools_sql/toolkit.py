@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -147,7 +147,7 @@ class SQLToolkit(Toolkit):
         names = [*inspector.get_table_names(), *inspector.get_view_names()]
         return sorted(n for n in names if self._visible(n))
 
-    def describe_tables(self, table_names: list[str]) -> dict[str, Any]:
+    def describe_tables(self, table_names: Sequence[str]) -> dict[str, Any]:
         """Describe tables: columns with types, primary and foreign keys, a few sample rows.
 
         Args:

@@ -86,6 +86,9 @@ def test_writes_are_opt_in(toolkit: ChromaToolkit) -> None:
     assert writer.search_documents("do gift cards expire", k=1)[0]["id"] == "gift"
     assert writer.delete_documents(["gift", "nope"]) == {"deleted": 1, "not_found": ["nope"]}
     assert toolkit.collection.count() == len(DOCS)
+    writer.add_documents((NewDocument(id="gift", text="Gift cards never expire."),))
+    assert writer.delete_documents(("gift",)) == {"deleted": 1, "not_found": []}  # a tuple too
+    assert toolkit.collection.count() == len(DOCS)
 
 
 def test_agent_searches_and_adds_through_tools(toolkit: ChromaToolkit) -> None:

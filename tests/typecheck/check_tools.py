@@ -99,6 +99,7 @@ def a_toolkit_in_a_with_block_keeps_its_own_type() -> None:
     with SQLToolkit("sqlite://") as db:
         assert_type(db, SQLToolkit)
         assert_type(db.tools(), list[Tool])
+        db.describe_tables(("orders", "customers"))  # any sequence, as the model's JSON array
     kit: Toolkit = SQLToolkit("sqlite://")
     with kit as any_kit:
         assert_type(any_kit, Toolkit)
