@@ -12,8 +12,8 @@ from .events import Event, RunFinished
 from .loop import Run, RunSetup, drive, drive_async
 from .memory import ConversationMemory
 from .messages import RunInput
-from .observers import ObserverHub
-from .policies.base import compose_provider, run_hooks, tool_policies
+from .observers import ObserverHub, checked_observers
+from .policies.base import checked_policies, compose_provider, run_hooks, tool_policies
 from .providers.base import Provider
 from .results import AgentResult
 from .structured import (
@@ -77,14 +77,14 @@ class Agent:
         self.tools = ToolSet(_flatten(tools))
         self.provider = provider
         self.cache = cache
-        listed = (*policies, cache) if cache is not None else tuple(policies)
+        listed = checked_policies((*policies, cache) if cache is not None else policies)
         self.policies = auto_policies(name, listed)  # tracing first when opted in
         self._tool_policies = tool_policies(self.policies)
         self._wrapped: tuple[Provider, Provider] | None = None  # (provider, with policies)
         self.system_prompt = system_prompt
         self.config = config or AgentConfig()
         self.memory = memory or ConversationMemory()
-        watchers = tuple(observers)  # a policy also listed as an observer is called once
+        watchers = checked_observers(observers)  # a policy also listed is called once
         extra = [p for p in run_hooks(self.policies) if not any(p is w for w in watchers)]
         self.observers = ObserverHub((*watchers, *extra))
         self.name = name

@@ -8,7 +8,7 @@ from typing import Any
 
 from .bridge import run_coroutine_sync
 
-__all__ = ["HOOKS", "Observer", "ObserverHub"]
+__all__ = ["HOOKS", "Observer", "ObserverHub", "checked_observers"]
 
 HOOKS = (
     "on_run_start",
@@ -42,6 +42,24 @@ class Observer:
     def on_run_end(self, event: Any) -> Awaitable[None] | None: ...
     def on_approval_requested(self, event: Any) -> Awaitable[None] | None: ...
     def on_approval_decided(self, event: Any) -> Awaitable[None] | None: ...
+
+
+def checked_observers(observers: Iterable[object]) -> tuple[object, ...]:
+    """`observers` as a tuple, each one an observer: a class where its instance belongs,
+    or an object with none of the `HOOKS`, would otherwise never be called."""
+    checked = tuple(observers)
+    for observer in checked:
+        if isinstance(observer, type):
+            raise TypeError(
+                f"Agent got the class {observer.__name__} as an observer; pass an instance: "
+                f"{observer.__name__}(...)."
+            )
+        if not any(hasattr(observer, hook) for hook in HOOKS):
+            raise TypeError(
+                f"Agent got {observer!r:.100} as an observer, which has none of the hooks "
+                f"({', '.join(HOOKS)}); subclass selectools.Observer."
+            )
+    return checked
 
 
 class ObserverHub:

@@ -36,6 +36,7 @@ __all__ = [
     "ProviderPolicy",
     "ProviderWrapper",
     "ToolPolicy",
+    "checked_policies",
     "compose_provider",
     "run_hooks",
     "tool_policies",
@@ -95,6 +96,33 @@ class ProviderWrapper:
 
     def astream(self, request: ModelRequest) -> AsyncIterator[TextChunk | ModelResponse]:
         return self.inner.astream(request)
+
+
+_TOOL_FACE = ("before_tool", "after_tool", "tool_abandoned")
+
+
+def checked_policies(policies: Iterable[object]) -> tuple[object, ...]:
+    """`policies` as a tuple, each one a policy: a class where its instance belongs, or
+    an object with no face at all, would otherwise be ignored or fail mid-run."""
+    checked = tuple(policies)
+    for policy in checked:
+        if isinstance(policy, type):
+            raise TypeError(
+                f"Agent got the class {policy.__name__} as a policy; pass an instance: "
+                f"{policy.__name__}(...)."
+            )
+        faces = (
+            isinstance(policy, ProviderPolicy)
+            or any(hasattr(policy, hook) for hook in _TOOL_FACE)
+            or any(name.startswith("on_") for name in dir(policy))
+        )
+        if not faces:
+            raise TypeError(
+                f"Agent got {policy!r:.100} as a policy, which is not one: a policy has "
+                f"wrap(provider), before_tool/after_tool, or on_* run hooks "
+                f"(see selectools.policies)."
+            )
+    return checked
 
 
 def compose_provider(provider: Provider, policies: Iterable[object]) -> Provider:

@@ -2,10 +2,12 @@
 
 `RateLimiter("10/minute")` counts hits per key in a moving (or fixed)
 window, in this process by default or in Redis (`storage="redis://..."`),
-shared by every worker. The serving layer limits requests with it; the
-`ToolRateLimit` policy (also `@tool(rate_limit="5/minute")`) limits a tool's
-calls and answers the model with a tool error it can read, never an
-exception that fails the run.
+shared by every worker. The serving layer limits requests with it; listed in
+`Agent(policies=[...])` it limits model calls per caller (the run's
+identity): a call over the limit is not made, the run fails with
+`RateLimitedError` (429 with Retry-After). The `ToolRateLimit` policy (also
+`@tool(rate_limit="5/minute")`) limits a tool's calls and answers the model
+with a tool error it can read, never an exception that fails the run.
 """
 
 from __future__ import annotations
@@ -14,13 +16,21 @@ import asyncio
 import threading
 import time
 import weakref
+from collections.abc import AsyncIterator, Iterator
 from typing import Any, Literal
 
 from ..errors import RateLimitedError
 from ..extras import require
+from ..providers.base import (
+    ModelRequest,
+    ModelResponse,
+    Provider,
+    TextChunk,
+    aclose_stream,
+)
 from ..results import ToolCallRecord
 from ..tools.calling import ToolInvocation
-from .base import BeforeTool, ToolPolicy
+from .base import BeforeTool, ProviderWrapper, ToolPolicy
 
 __all__ = ["CounterStorage", "RateLimiter", "ToolRateLimit"]
 
@@ -128,6 +138,10 @@ class RateLimiter:
         if wait is not None:
             raise self.refusal(who, wait)
 
+    def wrap(self, provider: Provider) -> Provider:
+        """As an agent policy: model calls per caller (see the module docstring)."""
+        return _RateLimitedProvider(provider, self)
+
     def refusal(self, who: str, wait: float) -> RateLimitedError:
         return RateLimitedError(
             f"{who} went over the rate limit of {self.limit}. Retry in {wait:.0f} s.",
@@ -151,6 +165,40 @@ class RateLimiter:
 
 def _wait(reset_time: float) -> float:
     return max(0.0, reset_time - time.time())
+
+
+class _RateLimitedProvider(ProviderWrapper):
+    """Counts each model call against the limiter, keyed by the run's identity."""
+
+    def __init__(self, inner: Provider, limiter: RateLimiter) -> None:
+        super().__init__(inner)
+        self.limiter = limiter
+
+    def complete(self, request: ModelRequest) -> ModelResponse:
+        self.limiter.check(*_caller(request))
+        return self.inner.complete(request)
+
+    async def acomplete(self, request: ModelRequest) -> ModelResponse:
+        await self.limiter.acheck(*_caller(request))
+        return await self.inner.acomplete(request)
+
+    def stream(self, request: ModelRequest) -> Iterator[TextChunk | ModelResponse]:
+        self.limiter.check(*_caller(request))
+        return self.inner.stream(request)
+
+    async def astream(self, request: ModelRequest) -> AsyncIterator[TextChunk | ModelResponse]:
+        await self.limiter.acheck(*_caller(request))
+        items = self.inner.astream(request)
+        try:
+            async for item in items:
+                yield item
+        finally:
+            await aclose_stream(items)
+
+
+def _caller(request: ModelRequest) -> tuple[str, str]:
+    identity = request.context.identity if request.context is not None else None
+    return "model", identity or "-"
 
 
 class ToolRateLimit(ToolPolicy):

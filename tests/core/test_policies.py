@@ -13,6 +13,7 @@ from selectools import (
     AgentConfig,
     ModelRequest,
     ModelResponse,
+    Observer,
     ProviderWrapper,
     RunTimeoutError,
     ScriptedProvider,
@@ -25,7 +26,7 @@ from selectools import (
     call,
     tool,
 )
-from selectools.policies import LogCalls
+from selectools.policies import LogCalls, Retry
 
 ran: list[str] = []
 
@@ -279,3 +280,44 @@ def test_error_types_are_snake_case_with_acronyms_kept_whole() -> None:
     assert MCPToolError("x").error_type == "mcp_tool_error"
     assert S3RefusedError("x").error_type == "s3_refused_error"
     assert RunTimeoutError("x").error_type == "run_timeout_error"
+
+
+class _NoFace:
+    def describe(self) -> str:
+        return "not a policy"
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"policies": [Retry]}, "got the class Retry as a policy; pass an instance: Retry(...)"),
+        ({"policies": ["retry"]}, "got 'retry' as a policy, which is not one"),
+        ({"policies": [_NoFace()]}, "_NoFace object at .* as a policy, which is not one"),
+        ({"cache": 300}, "got 300 as a policy, which is not one"),
+        ({"observers": [Observer]}, "got the class Observer as an observer; pass an instance"),
+        ({"observers": [_NoFace()]}, "as an observer, which has none of the hooks"),
+    ],
+)
+def test_what_is_not_a_policy_or_an_observer_is_refused_when_the_agent_is_built(
+    options: dict[str, Any], message: str
+) -> None:
+    """Before: a class failed mid-run with 'wrap() missing 1 required positional argument',
+    and an object with no hook at all was silently never called."""
+    with pytest.raises(TypeError, match=message):
+        Agent([], ScriptedProvider(["hi"]), **options)
+
+
+def test_every_kind_of_policy_and_observer_is_still_accepted() -> None:
+    class RunWatcher:
+        def on_run_end(self, event: object) -> None:
+            seen.append(type(event).__name__)
+
+    seen: list[str] = []
+    agent = Agent(
+        [],
+        ScriptedProvider(["hi"]),
+        policies=[Retry(), LogCalls(), RunWatcher()],
+        observers=[Observer()],
+    )
+    assert agent.run("hello").text == "hi"
+    assert seen == ["RunFinished"]

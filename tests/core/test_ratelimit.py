@@ -122,3 +122,55 @@ def test_async_checks_share_the_count_and_survive_new_loops(storage: dict[str, A
     asyncio.run(once())
     with pytest.raises(RateLimitedError):
         asyncio.run(once())
+
+
+@pytest.mark.parametrize("mode", ["run", "arun", "stream", "astream"])
+def test_as_an_agent_policy_it_limits_model_calls_per_caller(
+    storage: dict[str, Any], mode: str
+) -> None:
+    """Before, a RateLimiter in Agent(policies=[...]) had no face and limited nothing."""
+    agent = Agent(
+        [send_sms],
+        ScriptedProvider([call("send_sms", to="1"), "done"], cycle=True),
+        policies=[RateLimiter("3/minute", **storage)],
+    )
+
+    def answer(identity: str) -> str:
+        if mode == "run":
+            return agent.run("text 1", identity=identity).text
+        if mode == "stream":
+            *_, last = agent.stream("text 1", identity=identity)
+            return last.result.text  # type: ignore[union-attr]
+
+        async def drive() -> str:
+            if mode == "arun":
+                return (await agent.arun("text 1", identity=identity)).text
+            events = [event async for event in agent.astream("text 1", identity=identity)]
+            return events[-1].result.text  # type: ignore[union-attr]
+
+        return asyncio.run(drive())
+
+    assert answer("alice") == "done"  # two model calls
+    with pytest.raises(RateLimitedError) as caught:  # the third is allowed, the fourth is not
+        answer("alice")
+    assert caught.value.http_status == 429
+    assert sent == ["1", "1"]  # the second run's tool ran; its closing model call did not
+    assert answer("bob") == "done"  # each caller has its own count
+
+
+def test_a_spec_rate_limit_limits_the_loaded_agent(unique_name: str) -> None:
+    """Before, the spec's `rate_limit` built a RateLimiter the agent never consulted."""
+    from selectools.spec import AgentSpec
+
+    spec = AgentSpec.parse(
+        {
+            "name": unique_name,
+            "provider": {"factory": "tests.fakes.spec_targets:echo_provider"},
+            "tools": ["tests.fakes.spec_targets:order_status"],
+            "policies": {"rate_limit": "3/minute"},
+        }
+    )
+    agent = spec.build()
+    assert agent.run("Where is 1001?", identity=unique_name).text.startswith("Order says")
+    with pytest.raises(RateLimitedError):  # its first model call is the 3rd, its 2nd the 4th
+        agent.run("And 1002?", identity=unique_name)
