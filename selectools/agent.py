@@ -74,6 +74,17 @@ class Agent:
             from .providers.openai import OpenAIProvider
 
             provider = OpenAIProvider()
+        elif not isinstance(provider, Provider):
+            raise TypeError(
+                f"Agent(provider=...) needs a Provider (complete, acomplete, stream, astream, "
+                f"name and model), got {provider!r:.60}; for OpenAI: "
+                f'OpenAIProvider("gpt-4o-mini").'
+            )
+        if system_prompt is not None and not isinstance(system_prompt, str):
+            raise TypeError(
+                f"Agent(system_prompt=...) must be a string or None, "
+                f"got {type(system_prompt).__name__}."
+            )
         self.tools = ToolSet(_flatten(tools))
         self.provider = provider
         self.cache = cache

@@ -31,12 +31,17 @@ class AgentConfig:
     max_tokens: int | None = None
 
     def __post_init__(self) -> None:
+        _require("max_iterations", self.max_iterations, int, "a whole number")
         if self.max_iterations < 1:
             raise ValueError(f"AgentConfig(max_iterations={self.max_iterations}) must be >= 1.")
         for label in ("run_timeout", "tool_timeout"):
             value = getattr(self, label)
+            _require(label, value, (int, float, type(None)), "a number of seconds or None")
             if value is not None and value <= 0:
                 raise ValueError(f"AgentConfig({label}={value}) must be positive or None.")
+        _require("parallel_tool_calls", self.parallel_tool_calls, bool, "true or false")
+        _require("temperature", self.temperature, (int, float, type(None)), "a number or None")
+        _require("max_tokens", self.max_tokens, (int, type(None)), "a whole number or None")
 
     def merged(self, overrides: AgentConfig | dict[str, Any] | None) -> AgentConfig:
         """This config with per-run overrides applied."""
@@ -45,3 +50,10 @@ class AgentConfig:
         if isinstance(overrides, AgentConfig):
             return overrides
         return replace(self, **overrides)
+
+
+def _require(label: str, value: object, kinds: type | tuple[type, ...], what: str) -> None:
+    """A config value of the wrong type fails here, saying what it should be, not mid-run."""
+    wrong_bool = isinstance(value, bool) and kinds is not bool  # True is an int to Python
+    if wrong_bool or not isinstance(value, kinds):
+        raise TypeError(f"AgentConfig({label}={value!r}) must be {what}.")

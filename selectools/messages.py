@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import field
 from typing import Any, Literal, TypeAlias
 
@@ -171,6 +171,11 @@ def coerce_messages(value: RunInput) -> list[Message]:
         return [value]
     if isinstance(value, Mapping):
         return [Message.from_dict(value)]
+    if not isinstance(value, Iterable) or isinstance(value, bytes | bytearray):
+        raise InvalidInputError(
+            f"A run's input is a prompt string, a Message, a message dict or a list of "
+            f"these, got {type(value).__name__}."
+        )
     messages = []
     for item in value:
         if isinstance(item, Message):

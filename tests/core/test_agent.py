@@ -448,6 +448,54 @@ def test_empty_input_is_refused() -> None:
         Agent(provider=ScriptedProvider(["x"])).run([])
 
 
+@pytest.mark.parametrize("value", [None, 3, b"bytes", 2.5])
+def test_input_of_the_wrong_type_says_what_a_run_takes(value: Any) -> None:
+    """Before: a bare TypeError ('NoneType' object is not iterable) from deep inside."""
+    from selectools import InvalidInputError
+
+    agent = Agent(provider=ScriptedProvider(["x"]))
+    with pytest.raises(InvalidInputError, match="input is a prompt string, a Message"):
+        agent.run(value)
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"run_timeout": "10"}, r"run_timeout='10'\) must be a number of seconds"),
+        ({"tool_timeout": True}, r"tool_timeout=True\) must be a number of seconds"),
+        ({"max_iterations": 2.5}, r"max_iterations=2.5\) must be a whole number"),
+        ({"max_iterations": "3"}, r"max_iterations='3'\) must be a whole number"),
+        ({"parallel_tool_calls": "no"}, r"parallel_tool_calls='no'\) must be true or false"),
+        ({"temperature": "hot"}, r"temperature='hot'\) must be a number"),
+        ({"max_tokens": 1.5}, r"max_tokens=1.5\) must be a whole number"),
+    ],
+)
+def test_a_config_value_of_the_wrong_type_is_refused_up_front(
+    options: dict[str, Any], message: str
+) -> None:
+    """Before: run_timeout="10" failed mid-run comparing a str with an int."""
+    with pytest.raises(TypeError, match=message):
+        AgentConfig(**options)
+    agent = Agent(provider=ScriptedProvider(["x"]))
+    with pytest.raises(TypeError, match=message):  # per-run overrides too
+        agent.run("hi", config=options)
+
+
+def test_a_config_of_the_right_types_is_kept() -> None:
+    config = AgentConfig(
+        max_iterations=3, run_timeout=5, tool_timeout=0.5, temperature=0, max_tokens=100
+    )
+    assert (config.run_timeout, config.tool_timeout, config.temperature) == (5, 0.5, 0)
+
+
+def test_what_is_not_a_provider_or_a_prompt_is_refused_when_the_agent_is_built() -> None:
+    """Before: Agent([], "openai") was built and failed at its first run."""
+    with pytest.raises(TypeError, match=r"needs a Provider .* got 'openai'"):
+        Agent([], "openai")  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match=r"system_prompt=\.\.\.\) must be a string or None"):
+        Agent([], ScriptedProvider(["x"]), system_prompt=3)  # type: ignore[arg-type]
+
+
 def test_exhausted_script_says_what_to_do() -> None:
     from selectools import ProviderError
 
