@@ -94,6 +94,15 @@ class Tool(Generic[P, R]):
         object.__setattr__(self, "is_async", _is_async_callable(self.function))
         if self.sandbox is not None:
             _check_sandboxable(self)
+        for policy in self.policies:  # mistakes surface here, not at the tool's first call
+            if isinstance(policy, type) or not (
+                hasattr(policy, "before_tool") or hasattr(policy, "after_tool")
+            ):
+                what = f"the class {policy.__name__}" if isinstance(policy, type) else repr(policy)
+                raise ToolDefinitionError(
+                    f"Tool {self.name!r} got {what:.100} as a policy; a tool's policies are "
+                    f"instances with before_tool and/or after_tool (see selectools.policies)."
+                )
 
     def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:
         """Call the underlying function directly: a decorated function stays a function."""

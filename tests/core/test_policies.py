@@ -19,6 +19,7 @@ from selectools import (
     ScriptedProvider,
     Tool,
     ToolCallRecord,
+    ToolDefinitionError,
     ToolInvocation,
     Toolkit,
     ToolkitError,
@@ -321,3 +322,22 @@ def test_every_kind_of_policy_and_observer_is_still_accepted() -> None:
     )
     assert agent.run("hello").text == "hi"
     assert seen == ["RunFinished"]
+
+
+@pytest.mark.parametrize(
+    ("policy", "message"),
+    [
+        (LogCalls, "got the class LogCalls as a policy"),
+        ("cache", "got 'cache' as a policy"),
+        (_NoFace(), "_NoFace object at .* as a policy"),
+    ],
+)
+def test_a_tool_refuses_what_is_not_a_tool_policy_when_made(policy: Any, message: str) -> None:
+    """Before: accepted, then called with the invocation as `self`, or never called."""
+
+    def ping() -> str:
+        """Ping."""
+        return "pong"
+
+    with pytest.raises(ToolDefinitionError, match=message):
+        tool(policies=[policy])(ping)
