@@ -31,7 +31,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from .errors import SelectoolsError
 
@@ -71,6 +71,15 @@ class ProviderSpec(_Strict):
     factory: str | None = Field(
         default=None, pattern=_REFERENCE.pattern, description="`module:callable` -> Provider."
     )
+
+    @model_validator(mode="after")
+    def _base_url_is_for_openai_by_name(self) -> ProviderSpec:
+        if self.factory is not None and self.base_url is not None:
+            raise ValueError(
+                "base_url is for the openai provider by name; a factory builds its own "
+                "provider, so give it the URL there (or drop factory)"
+            )
+        return self
 
 
 class ToolRef(_Strict):
@@ -435,21 +444,23 @@ def _python_code(spec: AgentSpec) -> str:
     if spec.policies.rate_limit is not None:
         imports.append("from selectools.policies import RateLimiter")
         policy_exprs.append(f"RateLimiter({spec.policies.rate_limit!r})")
-    if spec.policies.approval:
-        policy_exprs.append(f"# approval for {spec.policies.approval!r}: see the approval policy")
+    tools_expr = f"[{', '.join(tool_exprs)}]"
+    if spec.policies.approval:  # the same marking as `build()`: these pause for a person
+        imports += ["import dataclasses", "from selectools import Tool, tool"]
+        lines.append(_WITH_APPROVAL)
+        tools_expr = f"_with_approval({tools_expr}, {spec.policies.approval!r})"
     limits = spec.limits.model_dump(exclude_defaults=True)
     config = ", ".join(f"{k}={v!r}" for k, v in limits.items())
     body = [
         "agent = Agent(",
-        f"    [{', '.join(tool_exprs)}],",
+        f"    {tools_expr},",
         f"    {provider_expr},",
         f"    system_prompt={spec.system_prompt!r},",
         f"    config=AgentConfig({config}),",
-        "    policies=[" + ", ".join(p for p in policy_exprs if not p.startswith("#")) + "],",
+        "    policies=[" + ", ".join(policy_exprs) + "],",
         f"    name={spec.name!r},",
         ")",
     ]
-    notes = [p for p in policy_exprs if p.startswith("#")]
     unique_imports = list(dict.fromkeys(imports))
     return "\n".join(
         [
@@ -458,12 +469,18 @@ def _python_code(spec: AgentSpec) -> str:
             *sorted(unique_imports),
             "",
             *lines,
-            *notes,
             *body,
             "",
         ]
     )
 
+
+_WITH_APPROVAL = '''def _with_approval(tools, names):
+    """The tools, those named pausing for a person's approval before they run."""
+    made = [t if isinstance(t, Tool) else tool(t) for t in tools]
+    return [dataclasses.replace(t, requires_approval=True) if t.name in names else t for t in made]
+
+'''
 
 _AS_TOOLS = '''def _as_tools(found):
     """A toolkit's tools, a list as it is, anything else as one tool."""

@@ -178,6 +178,28 @@ def test_the_python_export_builds_the_same_agent() -> None:
     assert exported.run("Where is 1001?").text == "Order says: shipped"
 
 
+def test_the_python_export_keeps_approval_on_the_named_tools() -> None:
+    """Before, the export only wrote a comment: the exported agent ran the tool unasked."""
+    spec = AgentSpec.parse(
+        {
+            "provider": {"factory": "tests.fakes.spec_targets:echo_provider"},
+            "tools": ["tests.fakes.spec_targets:BOTH", "tests.fakes.spec_targets:cancel_order"],
+            "policies": {"approval": ["order_status"]},
+        }
+    )
+    namespace: dict[str, object] = {}
+    exec(compile(spec.to_python(), "exported.py", "exec"), namespace)
+    exported = namespace["agent"]
+    assert isinstance(exported, Agent)
+    flags = {name: exported.tools[name].requires_approval for name in exported.tools}
+    assert flags == {name: spec.build().tools[name].requires_approval for name in flags}
+    assert flags == {"order_status": True, "shout": False, "cancel_order": False}
+    paused = exported.run("Where is 1001?")
+    assert paused.awaiting_approval
+    assert [call.tool for call in paused.pending] == ["order_status"]
+    assert paused.tool_calls == ()  # nothing ran before a person decided
+
+
 def test_approval_marks_the_named_tools_or_says_what_is_missing() -> None:
     spec = AgentSpec.parse(
         {
@@ -196,3 +218,16 @@ def test_approval_marks_the_named_tools_or_says_what_is_missing() -> None:
     unknown = AgentSpec.parse({**spec.to_data(), "policies": {"approval": ["drop_db"]}})
     with pytest.raises(SpecError, match=r"does not have: \['drop_db'\]"):
         unknown.build()
+
+
+def test_a_base_url_beside_a_factory_is_refused_not_dropped() -> None:
+    """Before, the factory was called with the model only and the URL silently ignored."""
+    with pytest.raises(SpecError, match="base_url is for the openai provider by name"):
+        AgentSpec.parse(
+            {
+                "provider": {
+                    "factory": "tests.fakes.spec_targets:echo_provider",
+                    "base_url": "http://127.0.0.1:9/v1",
+                }
+            }
+        )
