@@ -61,6 +61,11 @@ class S3Toolkit(Toolkit):
         name_prefix: str = "",
         require_approval: bool = True,
     ) -> None:
+        if bucket and bucket_allowlist:  # which one was meant? neither may be dropped silently
+            raise ValueError(
+                "S3Toolkit takes bucket=... (one bucket) or bucket_allowlist=[...] (several), "
+                "not both; put the one bucket in the allowlist too if the model may choose."
+            )
         buckets = [bucket] if bucket else list(bucket_allowlist or ())
         if not buckets:
             raise ValueError("S3Toolkit needs bucket=... or bucket_allowlist=[...].")

@@ -120,6 +120,14 @@ def test_missing_objects_and_unlisted_buckets(s3: Any) -> None:
         kit.list_objects()
 
 
+def test_a_bucket_and_an_allowlist_together_are_refused(s3: Any) -> None:
+    """Before, the allowlist was dropped silently and the toolkit kept only `bucket`."""
+    with pytest.raises(ValueError, match=r"\(one bucket\) or bucket_allowlist=.* not both"):
+        S3Toolkit(bucket="docs", bucket_allowlist=["archive"], client=s3)
+    with pytest.raises(ValueError, match=r"needs bucket=\.\.\. or bucket_allowlist"):
+        S3Toolkit(client=s3)
+
+
 def test_access_denied_is_readable(s3: Any) -> None:
     from botocore.stub import Stubber
 
