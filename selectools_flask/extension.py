@@ -133,7 +133,7 @@ class Selectools:
             app.config.setdefault(key, getattr(self.options, field))
         options = ServingOptions(**{f: app.config[k] for k, f in _CONFIG_FIELDS.items()})
         store_url = app.config["SELECTOOLS_SESSION_STORE_URL"]
-        if store_url and isinstance(chosen, Agent):
+        if store_url:
             chosen = _with_store(chosen, store_url)
         app.extensions["selectools"] = _AppState(chosen, options, self.identity, self.context)
         app.config.setdefault("SELECTOOLS_MCP", self.mcp)
@@ -155,13 +155,21 @@ class Selectools:
         app.register_blueprint(bp, url_prefix=app.config["SELECTOOLS_URL_PREFIX"])
 
 
-def _with_store(agent: Agent, url: str) -> Agent:
-    """A copy of the agent whose sessions live in the database at `url`."""
+def _with_store(source: AgentSource, url: str) -> AgentSource:
+    """The agent, or each agent a factory makes, with its sessions in the database at
+    `url`: one store (one connection pool) for the app, agents copied, never changed."""
     from selectools.sessions import SQLAlchemySessionStore
 
-    clone = copy.copy(agent)
-    clone.memory = agent.memory.using(SQLAlchemySessionStore(url))
-    return clone
+    store = SQLAlchemySessionStore(url)
+
+    def stored(agent: Agent) -> Agent:
+        clone = copy.copy(agent)
+        clone.memory = agent.memory.using(store)
+        return clone
+
+    if isinstance(source, Agent):
+        return stored(source)
+    return lambda request: stored(source(request))
 
 
 def _state() -> _AppState:

@@ -96,6 +96,26 @@ def test_session_store_url_from_config(tmp_path: Path) -> None:
     assert agent.memory.store.load("k") is None  # the caller's agent object is untouched
 
 
+def test_session_store_url_from_config_reaches_a_factorys_agents(tmp_path: Path) -> None:
+    """Before, the URL applied only to an Agent: a factory's sessions stayed in memory."""
+    url = f"sqlite:///{tmp_path / 'sessions.db'}"
+    agents = {"fr": echo_agent("Bonjour"), "en": echo_agent("Hello")}
+    app = Flask(__name__)
+    app.config["SELECTOOLS_SESSION_STORE_URL"] = url
+    Selectools(app, agent=lambda req: agents[req.headers.get("X-Lang", "en")])
+    client = app.test_client()
+    client.post("/agent/invoke", json={"input": "hi", "session_id": "en-1"})
+    client.post(
+        "/agent/invoke", json={"input": "salut", "session_id": "fr-1"}, headers={"X-Lang": "fr"}
+    )
+    store = SQLAlchemySessionStore(url)
+    for session_id, said in (("en-1", ["hi", "Hello"]), ("fr-1", ["salut", "Bonjour"])):
+        stored = store.load(session_id)
+        assert stored is not None, session_id
+        assert [m.content for m in stored.messages] == said
+    assert all(agent.memory.store.load("en-1") is None for agent in agents.values())
+
+
 def test_agent_factory_gets_the_request() -> None:
     agents = {"fr": echo_agent("Bonjour"), "en": echo_agent("Hello")}
     app = Flask(__name__)
