@@ -19,6 +19,7 @@ from ..bridge import run_coroutine_sync
 from ..events import Event
 from ..results import AgentResult
 from .admission import admission_for, used_by
+from .degrade import fallback_result
 from .handlers import Answer, Stream, _event_frames
 from .options import Caller, ServingOptions
 from .wire import APPROVAL_ID_PATTERN, DecisionRequest, InvokeResponse
@@ -45,9 +46,17 @@ async def _admitted(
         result = await work()
     except Exception as exc:
         await admission.after_run(caller, used_by(exc))
-        raise
+        return _degraded_or_raise(exc, options)
     await admission.after_run(caller, result.usage)
     return result
+
+
+def _degraded_or_raise(exc: Exception, options: ServingOptions) -> AgentResult:
+    """The configured fallback answer when the providers are down, as `/invoke` answers."""
+    degraded = fallback_result(exc, options, None)
+    if degraded is None:
+        raise exc
+    return degraded
 
 
 async def decide(
@@ -79,8 +88,9 @@ def decide_sync(
             result = agent.resume(key, body.to_decisions(), identity=caller.identity)
         except Exception as exc:
             admission.after_run_sync(caller, used_by(exc))
-            raise
-        admission.after_run_sync(caller, result.usage)
+            result = _degraded_or_raise(exc, options)
+        else:
+            admission.after_run_sync(caller, result.usage)
     except Exception as exc:
         return Answer.failure(exc)
     return Answer.of(InvokeResponse.of(result))

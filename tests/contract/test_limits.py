@@ -202,6 +202,37 @@ def test_a_configured_fallback_answer_replaces_the_outage(make_client: MakeClien
     assert chunks[-1] == {"done": True}
 
 
+def test_a_decision_answered_after_an_outage_gets_the_fallback_answer(
+    make_client: MakeClient,
+) -> None:
+    """Before, only `/approvals/{id}/stream` degraded; `/approvals/{id}` answered 503."""
+    from selectools import ModelRequest, Reply, call, tool
+    from selectools.errors import ProviderUnavailableError
+
+    @tool(requires_approval=True)
+    def refund(order: str) -> str:
+        """Refund an order."""
+        return f"refunded {order}"
+
+    def model(request: ModelRequest) -> Reply:
+        if request.messages[-1].role == "user":
+            return Reply(calls=(call("refund", order="A1"),))
+        raise ProviderUnavailableError("every provider is down")
+
+    client = make_client(Agent([refund], ScriptedProvider(responder=model)), fallback_answer=SORRY)
+    for route in ("/agent/approvals/{}", "/agent/approvals/{}/stream"):
+        paused = client.request("POST", "/agent/invoke", json={"input": "refund A1"})
+        approval_id = paused.body["approval_id"]
+        answer = client.request("POST", route.format(approval_id), json={"approve": True})
+        assert answer.status == 200, (route, answer.status, answer.body)
+        if route.endswith("stream"):
+            events = parse_sse(answer.text)
+            assert events[-1][0] == "run_finished"
+            assert events[-1][1]["output"] == SORRY
+        else:
+            assert (answer.body["output"], answer.body["degraded"]) == (SORRY, True)
+
+
 def test_a_fallback_answer_never_hides_other_errors(make_client: MakeClient) -> None:
     client = make_client(fallback_answer=SORRY)
     auth = client.request("POST", "/agent/invoke", json={"input": "fail:auth"})
