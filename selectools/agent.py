@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar, overload
 
-from .approval.flow import resume, resume_sync
+from .approval.flow import Resumption, resume, resume_sync
 from .config import AgentConfig
 from .events import Event, RunFinished
 from .loop import Run, RunSetup, drive, drive_async
@@ -388,8 +389,12 @@ class Agent:
         may decide (`ApprovalNotFoundError` for others); a second decision of
         the same approval raises `ApprovalDecidedError`.
         """
-        run, resumed = resume_sync(self._setup(), self._config(config), key, decisions, identity)
-        return _final(drive(run, stream_model=False, resumed=resumed, quiet=True))
+        run, resumed = resume_sync(
+            self._setup(), self.config, key, decisions, identity, overrides=config
+        )
+        output = self._ask_for_output_again(run, resumed)
+        result = _final(drive(run, stream_model=False, resumed=resumed, quiet=True))
+        return structured_result(result, output)
 
     async def aresume(
         self,
@@ -400,13 +405,16 @@ class Agent:
         config: AgentConfig | Mapping[str, Any] | None = None,
     ) -> AgentResult:
         """Async `resume`."""
-        run, resumed = await resume(self._setup(), self._config(config), key, decisions, identity)
+        run, resumed = await resume(
+            self._setup(), self.config, key, decisions, identity, overrides=config
+        )
+        output = self._ask_for_output_again(run, resumed)
         result: AgentResult | None = None
         async for event in drive_async(run, stream_model=False, resumed=resumed, quiet=True):
             if isinstance(event, RunFinished):
                 result = event.result
         assert result is not None, "a completed run always ends with RunFinished"
-        return result
+        return structured_result(result, output)
 
     def resume_stream(
         self,
@@ -417,8 +425,11 @@ class Agent:
         config: AgentConfig | Mapping[str, Any] | None = None,
     ) -> Iterator[Event]:
         """`resume`, yielding events; the approval is claimed before this returns."""
-        run, resumed = resume_sync(self._setup(), self._config(config), key, decisions, identity)
-        return drive(run, stream_model=True, resumed=resumed)
+        run, resumed = resume_sync(
+            self._setup(), self.config, key, decisions, identity, overrides=config
+        )
+        output = self._ask_for_output_again(run, resumed)
+        return structured_events(drive(run, stream_model=True, resumed=resumed), output)
 
     async def aresume_stream(
         self,
@@ -429,8 +440,20 @@ class Agent:
         config: AgentConfig | Mapping[str, Any] | None = None,
     ) -> AsyncIterator[Event]:
         """Async `resume_stream`: awaiting it claims the approval (errors raise here)."""
-        run, resumed = await resume(self._setup(), self._config(config), key, decisions, identity)
-        return drive_async(run, stream_model=True, resumed=resumed)
+        run, resumed = await resume(
+            self._setup(), self.config, key, decisions, identity, overrides=config
+        )
+        output = self._ask_for_output_again(run, resumed)
+        return astructured_events(drive_async(run, stream_model=True, resumed=resumed), output)
+
+    def _ask_for_output_again(self, run: Run, resumed: Resumption) -> Any:
+        """The JSON Schema a paused run's answer must fit (`output_schema` over HTTP): the
+        resumed run asks for it and validates its answer again. None without one."""
+        schema = resumed.output_schema
+        if schema is not None:
+            provider = StructuredOutput.for_provider(self.provider, run.setup.provider, schema, 2)
+            run.setup = dataclasses.replace(run.setup, provider=provider)
+        return schema
 
     def _setup(self, provider: Provider | None = None) -> RunSetup:
         return RunSetup(  # positional: once a run, and keyword calls cost more

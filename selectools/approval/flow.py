@@ -18,6 +18,7 @@ import time
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from ..config import AgentConfig
 from ..events import ApprovalDecided, ApprovalRequested, RunFinished, RunStarted
 from ..frozen import record
 from ..messages import Message, ToolCall
@@ -25,7 +26,6 @@ from ..results import PendingCall, ToolCallRecord
 from ..tools.calling import ToolInvocation, prepare
 
 if TYPE_CHECKING:
-    from ..config import AgentConfig
     from ..loop import Run, RunSetup
     from .errors import ApprovalDecidedError
     from .records import Decision, Decisions, PendingApproval
@@ -54,6 +54,7 @@ class Resumption:
 
     events: tuple[RunStarted | ApprovalDecided, ...]
     batch: Batch
+    output_schema: Mapping[str, Any] | None = None  # the JSON Schema the answer must fit
 
 
 def needs_approval(invocation: ToolInvocation, policies: Sequence[object]) -> bool:
@@ -99,6 +100,8 @@ def _record_of(run: Run, waiting: list[ToolInvocation]) -> PendingApproval:
         "metadata": json.loads(json.dumps(dict(run.context.metadata), default=str)),
         "raw_arguments": {i.call.id: i.call.arguments for i in waiting},
         "summary": _summary_of(run),
+        "config": dataclasses.asdict(run.config),  # the run's own, per-run overrides included
+        "output_schema": _output_schema(run),
     }
     calls = tuple(
         PendingCall(i.call.id, i.call.name, json.loads(json.dumps(dict(i.arguments), default=str)))
@@ -113,6 +116,17 @@ def _record_of(run: Run, waiting: list[ToolInvocation]) -> PendingApproval:
         state=state,
         created_at=time.time(),
     )
+
+
+def _output_schema(run: Run) -> dict[str, Any] | None:
+    """The JSON Schema the run's answer must fit, when one was given as a schema (a Python
+    output type cannot be stored: a resumed run then answers with text)."""
+    from ..structured import StructuredOutput
+
+    provider = run.setup.provider
+    if isinstance(provider, StructuredOutput) and provider.spec.raw_schema is not None:
+        return dict(provider.spec.raw_schema)
+    return None
 
 
 def _summary_of(run: Run) -> dict[str, Any] | None:
@@ -196,15 +210,21 @@ def resume_sync(
     key: str,
     decisions: Decisions,
     identity: str | None,
+    *,
+    overrides: AgentConfig | Mapping[str, Any] | None = None,
 ) -> tuple[Run, Resumption]:
-    """Claim the approval `key` (an approval id, run id or session id) and rebuild its run."""
+    """Claim the approval `key` (an approval id, run id or session id) and rebuild its run.
+
+    The run goes on with the settings it paused with (`config` for a record
+    that predates them), then `overrides`, the resume's own.
+    """
     from .stores import approval_store_for
 
     store: ApprovalStore = approval_store_for(setup.memory.store)
     record, chosen = _checked(store.find(key), key, identity, decisions)
     if not store.take(record.id):
         raise _lost(record)
-    return _restore(setup, config, record, chosen, identity)
+    return _restore(setup, _run_config(record, config, overrides), record, chosen, identity)
 
 
 async def resume(
@@ -213,6 +233,8 @@ async def resume(
     key: str,
     decisions: Decisions,
     identity: str | None,
+    *,
+    overrides: AgentConfig | Mapping[str, Any] | None = None,
 ) -> tuple[Run, Resumption]:
     from .stores import approval_store_for
 
@@ -220,7 +242,19 @@ async def resume(
     record, chosen = _checked(await store.afind(key), key, identity, decisions)
     if not await store.atake(record.id):
         raise _lost(record)
-    return _restore(setup, config, record, chosen, identity)
+    return _restore(setup, _run_config(record, config, overrides), record, chosen, identity)
+
+
+def _run_config(
+    record: PendingApproval,
+    config: AgentConfig,
+    overrides: AgentConfig | Mapping[str, Any] | None,
+) -> AgentConfig:
+    paused = record.state.get("config")
+    chosen = AgentConfig(**paused) if isinstance(paused, dict) else config
+    if overrides is None:
+        return chosen
+    return chosen.merged(overrides if isinstance(overrides, AgentConfig) else dict(overrides))
 
 
 def _messages(data: Any) -> list[Message]:
@@ -278,7 +312,7 @@ def _restore(
             batch.append(prepare(setup.tools.tools, tool_call, run.context))
         else:
             batch.append(_rejected(tool_call, call, decision.reason))
-    return run, Resumption(tuple(events), batch)
+    return run, Resumption(tuple(events), batch, state.get("output_schema"))
 
 
 def _rejected(tool_call: ToolCall, call: PendingCall, reason: str | None) -> ToolCallRecord:

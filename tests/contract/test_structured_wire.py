@@ -62,6 +62,32 @@ def test_invoke_with_output_schema_repairs_and_returns_parsed(serve: Serve) -> N
         assert plain.json().get("parsed") is None
 
 
+def test_a_run_paused_for_approval_keeps_its_schema_and_config(serve: Serve) -> None:
+    """Before, the decision's run went on with neither: `parsed` came back null and the
+    model was asked with the agent's defaults instead of the request's `config`."""
+    from selectools import tool
+
+    @tool(requires_approval=True)
+    def refund(order: str) -> str:
+        """Refund an order."""
+        return f"refunded {order}"
+
+    provider = ScriptedProvider(
+        [call("refund", order="A1"), call(FINAL_ANSWER_TOOL, city="Paris", temp_c=21)]
+    )
+    with serve(Agent([refund], provider)) as url:
+        body = {"input": "Refund A1", "output_schema": SCHEMA, "config": {"temperature": 0.3}}
+        paused = httpx.post(f"{url}/agent/invoke", json=body, headers=AUTH).json()
+        assert paused["status"] == "awaiting_approval"
+        decided = httpx.post(
+            f"{url}/agent/approvals/{paused['approval_id']}", json={"approve": True}, headers=AUTH
+        )
+        assert decided.status_code == 200, decided.text
+        assert decided.json()["parsed"] == {"city": "Paris", "temp_c": 21}
+        assert provider.requests[-1].temperature == 0.3
+        assert FINAL_ANSWER_TOOL in {t["function"]["name"] for t in provider.requests[-1].tools}
+
+
 def test_a_broken_schema_is_a_422(serve: Serve) -> None:
     with serve(scripted("unused")) as url:
         for schema in ({"type": "banana"}, {"properties": 3}):

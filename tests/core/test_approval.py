@@ -139,6 +139,35 @@ def test_a_write_pauses_and_does_not_happen_until_approved(memory: Any) -> None:
     assert [m.role for m in stored.messages] == ["user", "assistant", "tool", "assistant"]
 
 
+def test_a_resumed_run_keeps_its_own_settings(memory: Any) -> None:
+    """Before, a run's per-run config was lost at the pause: the resumed model calls went
+    out with the agent's defaults (over HTTP, `/invoke`'s `config` was dropped)."""
+    agent, _ = agent_over(memory(), [call("refund", order_id=7), "Refunded."])
+    paused = agent.run(
+        "refund order 7",
+        session_id="s-config",
+        identity="ada",
+        config={"temperature": 0.3, "max_tokens": 50, "max_iterations": 4},
+    )
+    assert paused.approval_id
+    assert paused.awaiting_approval
+
+    other, provider = agent_over(memory(), ["Refunded."])  # another worker, default config
+    assert other.resume(paused.approval_id, True, identity="ada").text == "Refunded."
+    request = provider.requests[-1]
+    assert (request.temperature, request.max_tokens) == (0.3, 50)
+
+    second, _ = agent_over(memory(), [call("refund", order_id=8)])
+    again = second.run(
+        "refund order 8", session_id="s-config-2", identity="ada", config={"max_tokens": 50}
+    )
+    assert again.approval_id
+    third, provider = agent_over(memory(), ["Refunded."])
+    third.resume(again.approval_id, True, identity="ada", config={"temperature": 0.9})
+    request = provider.requests[-1]
+    assert (request.temperature, request.max_tokens) == (0.9, 50)  # the resume's own on top
+
+
 def test_rejection_reaches_the_model_with_the_reason(memory: Any) -> None:
     agent, provider = agent_over(memory(), [call("refund", order_id=8), "I will not refund."])
     paused = agent.run("refund 8", session_id="s2", identity="ada")
