@@ -33,6 +33,7 @@ __all__ = [
     "ToolArgumentError",
     "ToolDefinitionError",
     "ToolExecutionError",
+    "refuse_class",
     "retry_after_headers",
 ]
 
@@ -62,6 +63,18 @@ class SelectoolsError(Exception):
 def _snake_case(name: str) -> str:
     # RateLimitError -> rate_limit_error; acronyms stay whole: MCPToolError -> mcp_tool_error
     return re.sub(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", "_", name).lower()
+
+
+def refuse_class(
+    value: object, role: str, *, owner: str, error: type[TypeError] = TypeError
+) -> None:
+    """A class where its instance belongs (`policies=[Retry]`), the commonest slip in a
+    list of plugins, is refused by name instead of failing at its first call."""
+    if isinstance(value, type):
+        raise error(
+            f"{owner} got the class {value.__name__} as {role}; pass an instance: "
+            f"{value.__name__}(...)."
+        )
 
 
 def retry_after_headers(seconds: float | None) -> dict[str, str]:

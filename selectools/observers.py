@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Iterable
 from typing import Any
 
 from .bridge import run_coroutine_sync
+from .errors import refuse_class
 
 __all__ = ["HOOKS", "Observer", "ObserverHub", "checked_observers"]
 
@@ -49,11 +50,7 @@ def checked_observers(observers: Iterable[object]) -> tuple[object, ...]:
     or an object with none of the `HOOKS`, would otherwise never be called."""
     checked = tuple(observers)
     for observer in checked:
-        if isinstance(observer, type):
-            raise TypeError(
-                f"Agent got the class {observer.__name__} as an observer; pass an instance: "
-                f"{observer.__name__}(...)."
-            )
+        refuse_class(observer, "an observer", owner="Agent")
         if not any(hasattr(observer, hook) for hook in HOOKS):
             raise TypeError(
                 f"Agent got {observer!r:.100} as an observer, which has none of the hooks "

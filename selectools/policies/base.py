@@ -27,6 +27,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable, Iterable, Iterator
 from typing import Protocol, TypeAlias, runtime_checkable
 
+from ..errors import refuse_class
 from ..providers.base import ModelRequest, ModelResponse, Provider, TextChunk
 from ..results import ToolCallRecord
 from ..tools.calling import ToolInvocation
@@ -106,11 +107,7 @@ def checked_policies(policies: Iterable[object]) -> tuple[object, ...]:
     an object with no face at all, would otherwise be ignored or fail mid-run."""
     checked = tuple(policies)
     for policy in checked:
-        if isinstance(policy, type):
-            raise TypeError(
-                f"Agent got the class {policy.__name__} as a policy; pass an instance: "
-                f"{policy.__name__}(...)."
-            )
+        refuse_class(policy, "a policy", owner="Agent")
         faces = (
             isinstance(policy, ProviderPolicy)
             or any(hasattr(policy, hook) for hook in _TOOL_FACE)

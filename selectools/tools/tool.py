@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Generic, Protocol, overload
 
 from ..context import RunContext
-from ..errors import ToolArgumentError, ToolDefinitionError
+from ..errors import ToolArgumentError, ToolDefinitionError, refuse_class
 from ..frozen import record
 from .results import format_tool_result
 from .schema import describe_function
@@ -95,13 +95,11 @@ class Tool(Generic[P, R]):
         if self.sandbox is not None:
             _check_sandboxable(self)
         for policy in self.policies:  # mistakes surface here, not at the tool's first call
-            if isinstance(policy, type) or not (
-                hasattr(policy, "before_tool") or hasattr(policy, "after_tool")
-            ):
-                what = f"the class {policy.__name__}" if isinstance(policy, type) else repr(policy)
+            refuse_class(policy, "a policy", owner=f"Tool {self.name!r}", error=ToolDefinitionError)
+            if not (hasattr(policy, "before_tool") or hasattr(policy, "after_tool")):
                 raise ToolDefinitionError(
-                    f"Tool {self.name!r} got {what:.100} as a policy; a tool's policies are "
-                    f"instances with before_tool and/or after_tool (see selectools.policies)."
+                    f"Tool {self.name!r} got {policy!r:.100} as a policy; a tool's policies "
+                    f"have before_tool and/or after_tool (see selectools.policies)."
                 )
 
     def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:
