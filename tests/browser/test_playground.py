@@ -108,7 +108,9 @@ def test_sessions_are_listed_for_their_owner_and_reopen(
     try:
         page = open_playground(ada, base)
         ask(page, "What's the weather?").locator(".usage").wait_for()
-        button = page.locator("#sessions button").first
+        # The list reloads after the run; earlier tests' sessions of ada are listed too,
+        # so wait for the one this page marks as its own, never just the first button.
+        button = page.locator("#sessions button.current")
         button.wait_for()
         session_id = button.get_attribute("data-session")
         assert session_id is not None
