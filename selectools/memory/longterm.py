@@ -128,7 +128,7 @@ class RecallMemories:
 
     def note(self, request: ModelRequest) -> ModelRequest:
         """The request with the relevant facts added (the same request when there are none)."""
-        identity = request.context.identity if request.context is not None else None
+        identity = request.identity
         if not identity:
             return request
         query = next((m.content or "" for m in reversed(request.messages) if m.role == "user"), "")

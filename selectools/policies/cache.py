@@ -139,7 +139,6 @@ def request_key(provider: Provider, request: ModelRequest, *, shared: bool = Fal
 def _request_facts(
     provider: Provider, request: ModelRequest, shared: bool, messages: Any
 ) -> dict[str, Any]:
-    context = request.context
     return {
         "provider": provider.name,
         "model": provider.model,
@@ -149,7 +148,7 @@ def _request_facts(
         "max_tokens": request.max_tokens,
         "parallel_tool_calls": request.parallel_tool_calls,
         "extra": dict(request.extra),
-        "identity": None if shared or context is None else context.identity,
+        "identity": None if shared else request.identity,
     }
 
 

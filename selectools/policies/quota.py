@@ -153,21 +153,21 @@ class _QuotaProvider(ProviderWrapper):
         self.quota = quota
 
     def complete(self, request: ModelRequest) -> ModelResponse:
-        identity = _identity(request)
+        identity = request.identity
         self.quota.check(identity)
         response = self.inner.complete(request)
         self.quota.charge(identity, response.usage)
         return response
 
     async def acomplete(self, request: ModelRequest) -> ModelResponse:
-        identity = _identity(request)
+        identity = request.identity
         await self.quota.acheck(identity)
         response = await self.inner.acomplete(request)
         await self.quota.acharge(identity, response.usage)
         return response
 
     def stream(self, request: ModelRequest) -> Iterator[TextChunk | ModelResponse]:
-        identity = _identity(request)
+        identity = request.identity
         self.quota.check(identity)
         items = self.inner.stream(request)
         try:
@@ -179,7 +179,7 @@ class _QuotaProvider(ProviderWrapper):
             close_stream(items)
 
     async def astream(self, request: ModelRequest) -> AsyncIterator[TextChunk | ModelResponse]:
-        identity = _identity(request)
+        identity = request.identity
         await self.quota.acheck(identity)
         items = self.inner.astream(request)
         try:
@@ -189,7 +189,3 @@ class _QuotaProvider(ProviderWrapper):
                 yield item
         finally:
             await aclose_stream(items)
-
-
-def _identity(request: ModelRequest) -> str | None:
-    return request.context.identity if request.context is not None else None

@@ -197,8 +197,7 @@ class _RateLimitedProvider(ProviderWrapper):
 
 
 def _caller(request: ModelRequest) -> tuple[str, str]:
-    identity = request.context.identity if request.context is not None else None
-    return "model", identity or "-"
+    return "model", request.identity or "-"
 
 
 class ToolRateLimit(ToolPolicy):

@@ -39,6 +39,11 @@ class ModelRequest:
     extra: Mapping[str, Any] = field(default_factory=dict)
     context: RunContext | None = None
 
+    @property
+    def identity(self) -> str | None:
+        """Whose run asks (None for anonymous runs and requests made outside a run)."""
+        return self.context.identity if self.context is not None else None
+
 
 @record
 class ModelResponse:
