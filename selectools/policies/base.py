@@ -31,6 +31,7 @@ from ..errors import refuse_class
 from ..providers.base import ModelRequest, ModelResponse, Provider, TextChunk
 from ..results import ToolCallRecord
 from ..tools.calling import ToolInvocation
+from ..tools.tool import intercepts_tools
 
 __all__ = [
     "BeforeTool",
@@ -99,21 +100,15 @@ class ProviderWrapper:
         return self.inner.astream(request)
 
 
-_TOOL_FACE = ("before_tool", "after_tool", "tool_abandoned")
-
-
 def checked_policies(policies: Iterable[object]) -> tuple[object, ...]:
     """`policies` as a tuple, each one a policy: a class where its instance belongs, or
     an object with no face at all, would otherwise be ignored or fail mid-run."""
     checked = tuple(policies)
     for policy in checked:
         refuse_class(policy, "a policy", owner="Agent")
-        faces = (
-            isinstance(policy, ProviderPolicy)
-            or any(hasattr(policy, hook) for hook in _TOOL_FACE)
-            or any(name.startswith("on_") for name in dir(policy))
-        )
-        if not faces:
+        if not (
+            isinstance(policy, ProviderPolicy) or intercepts_tools(policy) or _watches_runs(policy)
+        ):
             raise TypeError(
                 f"Agent got {policy!r:.100} as a policy, which is not one: a policy has "
                 f"wrap(provider), before_tool/after_tool, or on_* run hooks "
@@ -132,16 +127,14 @@ def compose_provider(provider: Provider, policies: Iterable[object]) -> Provider
 
 def tool_policies(policies: Iterable[object]) -> tuple[ToolPolicy, ...]:
     """The policies with a tool face, in order."""
-    return tuple(
-        policy  # type: ignore[misc]
-        for policy in policies
-        if hasattr(policy, "before_tool") or hasattr(policy, "after_tool")
-    )
+    return tuple(policy for policy in policies if intercepts_tools(policy))  # type: ignore[misc]
 
 
 def run_hooks(policies: Iterable[object]) -> tuple[object, ...]:
     """The policies that also watch runs: any observer hook (`on_run_start`, or
     `on_approval_decided` for an audit log) makes a policy an observer too."""
-    return tuple(
-        policy for policy in policies if any(name.startswith("on_") for name in dir(policy))
-    )
+    return tuple(policy for policy in policies if _watches_runs(policy))
+
+
+def _watches_runs(policy: object) -> bool:
+    return any(name.startswith("on_") for name in dir(policy))

@@ -40,6 +40,7 @@ __all__ = [
     "ToolSet",
     "ToolSnapshot",
     "format_tool_result",
+    "intercepts_tools",
     "method_tool",
     "tool",
 ]
@@ -51,6 +52,11 @@ class ToolInterceptor(Protocol):
     Both hooks are optional (looked up by name) and may be sync or `async def`;
     subclass `selectools.policies.ToolPolicy`, which documents them.
     """
+
+
+def intercepts_tools(policy: object) -> bool:
+    """Whether `policy` has a tool face (`before_tool` and/or `after_tool`)."""
+    return hasattr(policy, "before_tool") or hasattr(policy, "after_tool")
 
 
 @dataclass(frozen=True, eq=False)
@@ -96,7 +102,7 @@ class Tool(Generic[P, R]):
             _check_sandboxable(self)
         for policy in self.policies:  # mistakes surface here, not at the tool's first call
             refuse_class(policy, "a policy", owner=f"Tool {self.name!r}", error=ToolDefinitionError)
-            if not (hasattr(policy, "before_tool") or hasattr(policy, "after_tool")):
+            if not intercepts_tools(policy):
                 raise ToolDefinitionError(
                     f"Tool {self.name!r} got {policy!r:.100} as a policy; a tool's policies "
                     f"have before_tool and/or after_tool (see selectools.policies)."
