@@ -11,16 +11,14 @@ limit and a run against the quota.
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 
 from ..agent import Agent
 from ..approval.errors import ApprovalNotFoundError
 from ..bridge import run_coroutine_sync
 from ..events import Event
-from ..results import AgentResult
 from .admission import admission_for, used_by
-from .degrade import fallback_result
-from .handlers import Answer, Stream, _event_frames
+from .handlers import Answer, Stream, _event_frames, admitted, admitted_sync
 from .options import Caller, ServingOptions
 from .wire import APPROVAL_ID_PATTERN, DecisionRequest, InvokeResponse
 
@@ -36,39 +34,16 @@ def _checked_id(approval_id: str) -> str:
     return approval_id
 
 
-async def _admitted(
-    caller: Caller, options: ServingOptions, work: Callable[[], Awaitable[AgentResult]]
-) -> AgentResult:
-    admission = admission_for(options)
-    await admission.arrive(caller)
-    await admission.before_run(caller)
-    try:
-        result = await work()
-    except Exception as exc:
-        await admission.after_run(caller, used_by(exc))
-        return _degraded_or_raise(exc, options)
-    await admission.after_run(caller, result.usage)
-    return result
-
-
-def _degraded_or_raise(exc: Exception, options: ServingOptions) -> AgentResult:
-    """The configured fallback answer when the providers are down, as `/invoke` answers."""
-    degraded = fallback_result(exc, options, None)
-    if degraded is None:
-        raise exc
-    return degraded
-
-
 async def decide(
     agent: Agent, approval_id: str, body: DecisionRequest, caller: Caller, options: ServingOptions
 ) -> Answer:
     """Decide and run on to the answer (or the next pause)."""
     try:
         key = _checked_id(approval_id)
-        result = await _admitted(
-            caller,
-            options,
-            lambda: agent.aresume(key, body.to_decisions(), identity=caller.identity),
+        await admission_for(options).arrive(caller)  # a decision is one request
+        decisions = body.to_decisions()
+        result = await admitted(
+            lambda: agent.aresume(key, decisions, identity=caller.identity), caller, options, None
         )
     except Exception as exc:
         return Answer.failure(exc)
@@ -81,16 +56,11 @@ def decide_sync(
     """`decide` for WSGI views: `agent.resume` in this thread."""
     try:
         key = _checked_id(approval_id)
-        admission = admission_for(options)
-        admission.arrive_sync(caller)
-        admission.before_run_sync(caller)
-        try:
-            result = agent.resume(key, body.to_decisions(), identity=caller.identity)
-        except Exception as exc:
-            admission.after_run_sync(caller, used_by(exc))
-            result = _degraded_or_raise(exc, options)
-        else:
-            admission.after_run_sync(caller, result.usage)
+        admission_for(options).arrive_sync(caller)  # a decision is one request
+        decisions = body.to_decisions()
+        result = admitted_sync(
+            lambda: agent.resume(key, decisions, identity=caller.identity), caller, options, None
+        )
     except Exception as exc:
         return Answer.failure(exc)
     return Answer.of(InvokeResponse.of(result))

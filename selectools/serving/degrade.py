@@ -19,7 +19,7 @@ from ..results import AgentResult
 from .options import ServingOptions
 from .wire import FALLBACK_ANSWER
 
-__all__ = ["fallback_result", "is_outage"]
+__all__ = ["fallback_or_raise", "fallback_result", "is_outage"]
 
 logger = logging.getLogger("selectools.serving")
 
@@ -44,3 +44,13 @@ def fallback_result(
         session_id=session_id,
         provider=FALLBACK_ANSWER,
     )
+
+
+def fallback_or_raise(
+    exc: Exception, options: ServingOptions, session_id: str | None
+) -> AgentResult:
+    """The degraded result for `exc`, or `exc` raised again when it is no outage to hide."""
+    degraded = fallback_result(exc, options, session_id)
+    if degraded is None:
+        raise exc
+    return degraded

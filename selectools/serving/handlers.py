@@ -9,7 +9,7 @@ ones serve WSGI views (Flask) without an event loop where none is needed.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import field
 from typing import Any
 
@@ -27,7 +27,7 @@ from ..results import AgentResult
 from ..sessions.base import StoredSession
 from . import sse
 from .admission import admission_for, used_by
-from .degrade import fallback_result
+from .degrade import fallback_or_raise, fallback_result
 from .errors import InvalidRequestError, RequestTooLargeError, error_answer, log_unexpected
 from .options import Caller, ServingOptions
 from .wire import (
@@ -52,6 +52,8 @@ from .wire import (
 __all__ = [
     "Answer",
     "Stream",
+    "admitted",
+    "admitted_sync",
     "batch",
     "batch_sync",
     "chat_completions",
@@ -135,6 +137,43 @@ def _run_kwargs(
 # -- one run behind the caller's quota, degraded when the providers are down ----------
 
 
+async def admitted(
+    work: Callable[[], Awaitable[AgentResult[Any]]],
+    caller: Caller,
+    options: ServingOptions,
+    session_id: str | None,
+) -> AgentResult[Any]:
+    """One run (`work`) against the caller's quota, answered with the configured fallback
+    answer when the providers are down; `/invoke`, `/batch`, the OpenAI route, approvals."""
+    admission = admission_for(options)
+    await admission.before_run(caller)
+    try:
+        result = await work()
+    except Exception as exc:
+        await admission.after_run(caller, used_by(exc))
+        return fallback_or_raise(exc, options, session_id)
+    await admission.after_run(caller, result.usage)
+    return result
+
+
+def admitted_sync(
+    work: Callable[[], AgentResult[Any]],
+    caller: Caller,
+    options: ServingOptions,
+    session_id: str | None,
+) -> AgentResult[Any]:
+    """`admitted` for WSGI views: `work` runs in this thread."""
+    admission = admission_for(options)
+    admission.before_run_sync(caller)
+    try:
+        result = work()
+    except Exception as exc:
+        admission.after_run_sync(caller, used_by(exc))
+        return fallback_or_raise(exc, options, session_id)
+    admission.after_run_sync(caller, result.usage)
+    return result
+
+
 async def _run(
     agent: Agent,
     run_input: RunInput,
@@ -142,18 +181,8 @@ async def _run(
     caller: Caller,
     options: ServingOptions,
 ) -> AgentResult:
-    admission = admission_for(options)
-    await admission.before_run(caller)
-    try:
-        result: AgentResult = await agent.arun(run_input, **kwargs)
-    except Exception as exc:
-        await admission.after_run(caller, used_by(exc))
-        degraded = fallback_result(exc, options, kwargs.get("session_id"))
-        if degraded is None:
-            raise
-        return degraded
-    await admission.after_run(caller, result.usage)
-    return result
+    session_id = kwargs.get("session_id")
+    return await admitted(lambda: agent.arun(run_input, **kwargs), caller, options, session_id)
 
 
 def _run_sync(
@@ -163,18 +192,8 @@ def _run_sync(
     caller: Caller,
     options: ServingOptions,
 ) -> AgentResult:
-    admission = admission_for(options)
-    admission.before_run_sync(caller)
-    try:
-        result = agent.run(run_input, **kwargs)
-    except Exception as exc:
-        admission.after_run_sync(caller, used_by(exc))
-        degraded = fallback_result(exc, options, kwargs.get("session_id"))
-        if degraded is None:
-            raise
-        return degraded
-    admission.after_run_sync(caller, result.usage)
-    return result
+    session_id = kwargs.get("session_id")
+    return admitted_sync(lambda: agent.run(run_input, **kwargs), caller, options, session_id)
 
 
 # -- invoke and batch ----------------------------------------------------------------
