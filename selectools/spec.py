@@ -44,6 +44,7 @@ __all__ = [
     "SpecError",
     "ToolRef",
     "load_spec",
+    "with_approval",
 ]
 
 PROVIDERS = ("openai",)  # providers a spec names; others through `factory: module:name`
@@ -213,7 +214,7 @@ class AgentSpec(_Strict):
         from .agent import Agent
         from .config import AgentConfig
 
-        tools = _with_approval([*self.resolve_tools(), *extra_tools], self.policies.approval)
+        tools = with_approval([*self.resolve_tools(), *extra_tools], self.policies.approval)
         return Agent(
             tools,
             self.build_provider(),
@@ -375,8 +376,9 @@ def _only(found: Any, only: list[str] | None, source: str) -> list[Any]:
     return [by_name[name] for name in only]
 
 
-def _with_approval(tools: list[Any], names: list[str]) -> list[Any]:
-    """The tools, those named in `policies.approval` marked `requires_approval`."""
+def with_approval(tools: list[Any], names: list[str]) -> list[Any]:
+    """The tools, those named in `policies.approval` marked `requires_approval` (what
+    `build()` and the Python export both do)."""
     if not names:
         return tools
     from .tools.tool import Tool, tool
@@ -446,9 +448,8 @@ def _python_code(spec: AgentSpec) -> str:
         policy_exprs.append(f"RateLimiter({spec.policies.rate_limit!r})")
     tools_expr = f"[{', '.join(tool_exprs)}]"
     if spec.policies.approval:  # the same marking as `build()`: these pause for a person
-        imports += ["import dataclasses", "from selectools import Tool, tool"]
-        lines.append(_WITH_APPROVAL)
-        tools_expr = f"_with_approval({tools_expr}, {spec.policies.approval!r})"
+        imports.append("from selectools.spec import with_approval")
+        tools_expr = f"with_approval({tools_expr}, {spec.policies.approval!r})"
     limits = spec.limits.model_dump(exclude_defaults=True)
     config = ", ".join(f"{k}={v!r}" for k, v in limits.items())
     body = [
@@ -474,13 +475,6 @@ def _python_code(spec: AgentSpec) -> str:
         ]
     )
 
-
-_WITH_APPROVAL = '''def _with_approval(tools, names):
-    """The tools, those named pausing for a person's approval before they run."""
-    made = [t if isinstance(t, Tool) else tool(t) for t in tools]
-    return [dataclasses.replace(t, requires_approval=True) if t.name in names else t for t in made]
-
-'''
 
 _AS_TOOLS = '''def _as_tools(found):
     """A toolkit's tools, a list as it is, anything else as one tool."""
