@@ -20,7 +20,7 @@ from fastapi.routing import APIRoute
 from starlette.requests import ClientDisconnect
 from starlette.types import Receive, Scope
 
-from selectools import Agent, SelectoolsError
+from selectools import Agent, SelectoolsError, serving
 from selectools.serving import (
     Answer,
     BodyBudget,
@@ -30,7 +30,6 @@ from selectools.serving import (
     ServingOptions,
     Stream,
     approvals,
-    builder,
     handlers,
     listing,
     pages,
@@ -96,6 +95,7 @@ class AgentRouter(APIRouter):
         **kwargs: Any,
     ) -> None:
         opts = options or ServingOptions()
+        wire.build_bodies()
         kwargs.setdefault("tags", ["agent"])
         kwargs.setdefault("route_class", _route_class(opts))
         super().__init__(**kwargs)
@@ -149,23 +149,23 @@ class AgentRouter(APIRouter):
 
             add_websocket_route(self, get_agent, identity, context, opts)
 
-        if opts.builder:
+        if opts.builder:  # `serving.builder` loads here, with the first router that serves it
 
             @self.get("/builder/catalog", include_in_schema=False)
             async def builder_catalog(request: Request) -> Response:
-                return _send(builder.catalog(await get_agent(request), opts))
+                return _send(serving.builder.catalog(await get_agent(request), opts))
 
             @self.post("/builder/export", include_in_schema=False)
-            async def builder_export(body: builder.ExportRequest) -> Response:
-                return _send(builder.export(body))
+            async def builder_export(body: serving.builder.ExportRequest) -> Response:
+                return _send(serving.builder.export(body))
 
             @self.post("/builder/try", include_in_schema=False)
             @with_caller
             async def builder_try(
-                request: Request, body: builder.TryRequest, caller: Caller = who
+                request: Request, body: serving.builder.TryRequest, caller: Caller = who
             ) -> Response:
                 agent = await get_agent(request)
-                return _send(await builder.try_spec(agent, body, caller, opts))
+                return _send(await serving.builder.try_spec(agent, body, caller, opts))
 
         for name in pages.PAGES:
             if getattr(opts, name):

@@ -35,7 +35,10 @@ route against both.
 
 from __future__ import annotations
 
-from . import approvals, builder, handlers, listing, pages, sse, wire, wire_pages
+from typing import TYPE_CHECKING
+
+from ..lazy import lazy_exports
+from . import approvals, handlers, listing, pages, sse, wire, wire_pages
 from .body import BodyBudget, parse, read_async, read_sync
 from .errors import (
     InvalidRequestError,
@@ -47,6 +50,13 @@ from .errors import (
 from .handlers import Answer, Stream
 from .options import Caller, ServingOptions
 from .pages import Page
+
+if TYPE_CHECKING:
+    from . import builder
+
+# The builder (and the spec it serves) loads only for an app that turns it on.
+if not TYPE_CHECKING:  # type checkers see the import above; a typo stays an error
+    __getattr__, __dir__ = lazy_exports(globals(), {}, modules=("builder",))
 
 __all__ = [
     "Answer",

@@ -13,13 +13,16 @@ runs are not charged).
 from __future__ import annotations
 
 import functools
+from typing import TYPE_CHECKING
 
 from ..errors import MaxIterationsError
-from ..policies.quota import Quota
-from ..policies.ratelimit import RateLimiter
 from ..results import AgentResult
 from ..usage import Usage
 from .options import Caller, ServingOptions
+
+if TYPE_CHECKING:
+    from ..policies.quota import Quota
+    from ..policies.ratelimit import RateLimiter
 
 __all__ = ["Admission", "admission_for", "caller_key"]
 
@@ -41,21 +44,23 @@ class Admission:
     def __init__(self, options: ServingOptions) -> None:
         storage = options.limits_storage
         namespace = options.limits_namespace
-        self.limiter = (
-            None
-            if options.rate_limit is None
-            else RateLimiter(options.rate_limit, storage=storage, namespace=f"{namespace}:rate")
-        )
-        self.quota = (
-            None
-            if options.quota_tokens is None and options.quota_usd is None
-            else Quota(
+        self.limiter: RateLimiter | None = None
+        self.quota: Quota | None = None
+        if options.rate_limit is not None:  # the policies load only for a limit that is set
+            from ..policies.ratelimit import RateLimiter
+
+            self.limiter = RateLimiter(
+                options.rate_limit, storage=storage, namespace=f"{namespace}:rate"
+            )
+        if options.quota_tokens is not None or options.quota_usd is not None:
+            from ..policies.quota import Quota
+
+            self.quota = Quota(
                 tokens_per_day=options.quota_tokens,
                 usd_per_day=options.quota_usd,
                 storage=storage,
                 namespace=f"{namespace}:quota",
             )
-        )
 
     def __bool__(self) -> bool:
         return self.limiter is not None or self.quota is not None

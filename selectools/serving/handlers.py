@@ -17,11 +17,9 @@ import pydantic_core
 from pydantic import BaseModel
 
 from ..agent import Agent
-from ..batch.pool import map_ordered
 from ..errors import SessionNotFoundError
 from ..events import Event, RunFailed, RunFinished, RunStarted, TextDelta
 from ..frozen import record
-from ..guardrails.policy import check_input
 from ..messages import RunInput
 from ..results import AgentResult
 from ..sessions.base import StoredSession
@@ -102,12 +100,21 @@ class Stream:
 # -- checks shared by every route ----------------------------------------------------
 
 
-def _check_input(chars: int, options: ServingOptions) -> None:
+def _check_input_size(chars: int, options: ServingOptions) -> None:
     if chars > options.max_input_chars:
         raise RequestTooLargeError(
             f"The input is {chars} characters; the limit is {options.max_input_chars}. "
             f"Shorten it or split it over several requests in one session."
         )
+
+
+def _check_guardrails(agent: Agent, run_input: RunInput) -> None:
+    """Refuse now what the agent's guardrails would refuse (a 422 rather than an error
+    event mid-stream); guardrails load only for an agent that has policies."""
+    if agent.policies:
+        from ..guardrails.policy import check_input
+
+        check_input(agent.policies, run_input)
 
 
 def check_session_id(session_id: str) -> str:
@@ -123,7 +130,7 @@ def check_session_id(session_id: str) -> str:
 def _run_kwargs(
     agent: Agent, body: InvokeRequest, caller: Caller, options: ServingOptions
 ) -> dict[str, Any]:
-    _check_input(body.input_chars(), options)
+    _check_input_size(body.input_chars(), options)
     overrides = body.config.overrides(agent.config.max_iterations) if body.config else None
     return {
         "session_id": body.session_id,
@@ -250,7 +257,9 @@ async def batch(
             return BatchItem(index=index, status=status, error=ErrorDetail(**error["error"]))
         return BatchItem(index=index, status=200, result=InvokeResponse.of(result))
 
-    # the same pool as Agent.batch and jobs: bounded workers, answers in input order
+    from ..batch.pool import map_ordered  # the same pool as Agent.batch and jobs
+
+    # bounded workers, answers in input order
     results = await map_ordered(body.inputs, one, concurrency=options.batch_concurrency)
     return Answer.of(BatchResponse(results=results))
 
@@ -271,7 +280,7 @@ async def stream(
     (413, 422, 429) before the first frame."""
     try:
         kwargs = _run_kwargs(agent, body, caller, options)
-        check_input(agent.policies, body.run_input())  # a refusal is a 422, not an event
+        _check_guardrails(agent, body.run_input())  # a refusal is a 422, not an event
         admission = admission_for(options)
         await admission.arrive(caller)
         await admission.before_run(caller)
@@ -287,7 +296,7 @@ def stream_sync(
     """`stream` for WSGI views: the limits are checked here, the frames come from the bridge."""
     try:
         kwargs = _run_kwargs(agent, body, caller, options)
-        check_input(agent.policies, body.run_input())
+        _check_guardrails(agent, body.run_input())
         admission = admission_for(options)
         admission.arrive_sync(caller)
         admission.before_run_sync(caller)
@@ -337,9 +346,9 @@ async def chat_completions(
     """`POST /v1/chat/completions`, plain or `stream: true`."""
     try:
         body.check_supported()
-        _check_input(body.input_chars(), options)
+        _check_input_size(body.input_chars(), options)
         if body.stream:
-            check_input(agent.policies, body.run_input())
+            _check_guardrails(agent, body.run_input())
         admission = admission_for(options)
         await admission.arrive(caller)
         if body.stream:
@@ -356,9 +365,9 @@ def chat_completions_sync(
 ) -> Answer | Stream:
     try:
         body.check_supported()
-        _check_input(body.input_chars(), options)
+        _check_input_size(body.input_chars(), options)
         if body.stream:
-            check_input(agent.policies, body.run_input())
+            _check_guardrails(agent, body.run_input())
         admission = admission_for(options)
         admission.arrive_sync(caller)
         if body.stream:

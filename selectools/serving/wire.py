@@ -17,9 +17,9 @@ Session ids are 1 to 128 characters of `A-Z a-z 0-9 . _ : -` (422 otherwise).
 
 Models build their validators with their first use (`defer_build=True`), not at
 import: importing an adapter stays light, and an app builds only the models of
-the routes it serves. The request bodies of the FastAPI routes (`InvokeRequest`,
-`BatchRequest`, `DecisionRequest`, `ChatCompletionRequest`) are built at import:
-FastAPI warns about a body model whose schema it has to build itself.
+the routes it serves. A FastAPI router calls `build_bodies()` before declaring
+its routes: FastAPI wraps a body model in its own adapter, which must find the
+model built (a deferred one is rebuilt at the first request, with a warning).
 """
 
 import time
@@ -92,6 +92,7 @@ __all__ = [
     "ToolProgressEvent",
     "ToolInfo",
     "ToolsResponse",
+    "build_bodies",
     "event_out",
 ]
 
@@ -223,7 +224,7 @@ class RunOptions(BaseModel):
 class InvokeRequest(BaseModel):
     """Body of `/invoke` and `/stream`, and each input of `/batch`."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(defer_build=True, extra="forbid")
 
     input: str | list[MessageIn] = Field(
         description="A prompt, or a list of chat messages in the OpenAI shape."
@@ -267,7 +268,7 @@ class CallDecision(BaseModel):
 class DecisionRequest(BaseModel):
     """Body of `POST /approvals/{id}`: one decision for every pending call, or one per call."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(defer_build=True, extra="forbid")
 
     approve: StrictBool | None = Field(
         default=None, description="Approve (true) or reject (false) every pending call."
@@ -294,9 +295,21 @@ class DecisionRequest(BaseModel):
 class BatchRequest(BaseModel):
     """Body of `/batch`: several independent runs."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(defer_build=True, extra="forbid")
 
     inputs: list[InvokeRequest] = Field(min_length=1)
+
+
+def build_bodies() -> None:
+    """Build the request models FastAPI wraps as route bodies (a no-op once built).
+
+    Built, a model also stops asking to be deferred: FastAPI's adapter around it
+    reads that flag and would otherwise defer itself to the first request.
+    """
+    for model in (InvokeRequest, DecisionRequest, BatchRequest, ChatCompletionRequest):
+        if not model.__pydantic_complete__:
+            model.model_rebuild()
+        model.model_config["defer_build"] = False
 
 
 class JsonSchemaFormat(BaseModel):
@@ -331,6 +344,8 @@ class ResponseFormat(BaseModel):
 class ChatCompletionRequest(BaseModel):
     """The subset of OpenAI's chat-completions body the agent honours (other keys ignored,
     except client-side tools, which are refused: see `check_supported`)."""
+
+    model_config = ConfigDict(defer_build=True)
 
     model: str | None = None
     messages: list[MessageIn] = Field(min_length=1)

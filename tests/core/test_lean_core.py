@@ -305,3 +305,99 @@ def test_every_lazily_loaded_name_is_visible_to_type_checkers(init: Path) -> Non
     assert exported, f"{init} exports nothing through __all__"
     missing = sorted(set(exported) - _names_type_checkers_see(tree))
     assert not missing, f"{init}: {missing} load lazily but type checkers cannot see them"
+
+
+OFF_BY_DEFAULT = [  # serving features an app turns on, and what they load
+    "selectools.serving.builder",
+    "selectools.spec",
+    "selectools.guardrails",
+    "selectools.policies.quota",
+    "selectools.policies.ratelimit",
+    "selectools.batch",
+]
+UNUSED_BY_DEFAULT = OFF_BY_DEFAULT[:3]  # a router's jobs routes load limits and batch
+
+
+def test_the_fastapi_adapter_loads_off_by_default_features_only_when_used() -> None:
+    pytest.importorskip("fastapi")
+    out = run_python(
+        f"""
+        import sys
+        from fastapi import FastAPI
+        from fastapi.testclient import TestClient
+        from selectools import Agent, ScriptedProvider
+        from selectools_fastapi import AgentRouter, ServingOptions
+
+        def loaded(modules):
+            return [m for m in modules if m in sys.modules]
+
+        print(loaded({OFF_BY_DEFAULT!r}))
+        app = FastAPI()
+        app.include_router(AgentRouter(Agent([], ScriptedProvider(["hi"], cycle=True))))
+        client = TestClient(app)
+        assert client.post("/invoke", json={{"input": "x"}}).status_code == 200
+        assert client.post("/stream", json={{"input": "x"}}).status_code == 200
+        print(loaded({UNUSED_BY_DEFAULT!r}))
+        from selectools.guardrails import Guardrails, MaxLength
+
+        options = ServingOptions(builder=True)
+        agent = Agent([], ScriptedProvider(["hi"]), policies=[Guardrails(MaxLength(10))])
+        app.include_router(AgentRouter(agent, options=options), prefix="/built")
+        assert client.get("/built/builder/catalog").status_code == 200
+        assert client.post("/built/stream", json={{"input": "x" * 11}}).status_code == 422
+        print(loaded({UNUSED_BY_DEFAULT!r}))
+        """
+    )
+    assert out.returncode == 0, out.stderr
+    at_import, after_runs, used = out.stdout.splitlines()
+    assert at_import == after_runs == "[]"
+    assert used == str(UNUSED_BY_DEFAULT)
+
+
+def test_fastapi_body_models_are_built_with_the_router_not_at_the_first_request() -> None:
+    """The request bodies load deferred; a router builds them before FastAPI wraps them,
+    or FastAPI's own adapter defers too and warns at the first request."""
+    pytest.importorskip("fastapi")
+    out = run_python(
+        """
+        import warnings
+        warnings.simplefilter("error")  # a warning at the first request fails it
+        from fastapi import FastAPI
+        from fastapi.testclient import TestClient
+        from selectools import Agent, ScriptedProvider
+        from selectools.serving import wire
+        from selectools_fastapi import AgentRouter
+
+        print(wire.InvokeRequest.__pydantic_complete__)
+        app = FastAPI()
+        app.include_router(AgentRouter(Agent([], ScriptedProvider(["hi"], cycle=True))))
+        print(wire.InvokeRequest.__pydantic_complete__)
+        client = TestClient(app)
+        user = {"role": "user", "content": "x"}
+        answers = [
+            client.post("/invoke", json={"input": "x"}),
+            client.post("/batch", json={"inputs": [{"input": "x"}]}),
+            client.post("/v1/chat/completions", json={"messages": [user]}),
+            client.post("/approvals/apr_" + "0" * 32, json={"approve": True}),
+            client.post("/invoke", json={"input": 3}),
+        ]
+        print([a.status_code for a in answers])
+        """
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.splitlines() == ["False", "True", "[200, 200, 200, 404, 422]"]
+
+
+def test_a_lazy_submodule_is_the_module_and_listed() -> None:
+    out = run_python(
+        """
+        import sys
+        import selectools.serving as serving
+        print("selectools.serving.builder" in sys.modules, "builder" in dir(serving))
+        print(serving.builder is sys.modules["selectools.serving.builder"])
+        from selectools.serving import builder
+        print(builder is serving.builder)
+        """
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["False", "True", "True", "True"]
