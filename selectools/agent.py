@@ -373,6 +373,30 @@ class Agent:
 
     # -- runs paused for approval ----------------------------------------------------
 
+    @overload
+    def resume(
+        self,
+        key: str,
+        decisions: Decisions,
+        *,
+        identity: str | None = ...,
+        config: AgentConfig | Mapping[str, Any] | None = ...,
+        output_type: type[T],
+        output_retries: int = ...,
+    ) -> AgentResult[T]: ...
+
+    @overload
+    def resume(
+        self,
+        key: str,
+        decisions: Decisions,
+        *,
+        identity: str | None = ...,
+        config: AgentConfig | Mapping[str, Any] | None = ...,
+        output_type: object = ...,
+        output_retries: int = ...,
+    ) -> AgentResult[Any]: ...
+
     def resume(
         self,
         key: str,
@@ -380,21 +404,49 @@ class Agent:
         *,
         identity: str | None = None,
         config: AgentConfig | Mapping[str, Any] | None = None,
-    ) -> AgentResult:
+        output_type: Any = None,
+        output_retries: int = 2,
+    ) -> AgentResult[Any]:
         """Decide a paused run's pending calls and run on to the answer (or the next pause).
 
         `key` is the result's `approval_id`, its `run_id` or its session id;
         `decisions` is True/False (or a `Decision` with a reason) for every
         pending call, or a mapping of call id to one. Only the run's identity
         may decide (`ApprovalNotFoundError` for others); a second decision of
-        the same approval raises `ApprovalDecidedError`.
+        the same approval raises `ApprovalDecidedError`. A run started with a
+        JSON Schema `output_type` asks for it again by itself; one started with
+        a Python type needs it again here (`output_type=`), as it cannot be stored.
         """
         run, resumed = resume_sync(
             self._setup(), self.config, key, decisions, identity, overrides=config
         )
-        output = self._ask_for_output_again(run, resumed)
+        output = self._ask_for_output_again(run, resumed, output_type, output_retries)
         result = _final(drive(run, stream_model=False, resumed=resumed, quiet=True))
         return structured_result(result, output)
+
+    @overload
+    async def aresume(
+        self,
+        key: str,
+        decisions: Decisions,
+        *,
+        identity: str | None = ...,
+        config: AgentConfig | Mapping[str, Any] | None = ...,
+        output_type: type[T],
+        output_retries: int = ...,
+    ) -> AgentResult[T]: ...
+
+    @overload
+    async def aresume(
+        self,
+        key: str,
+        decisions: Decisions,
+        *,
+        identity: str | None = ...,
+        config: AgentConfig | Mapping[str, Any] | None = ...,
+        output_type: object = ...,
+        output_retries: int = ...,
+    ) -> AgentResult[Any]: ...
 
     async def aresume(
         self,
@@ -403,12 +455,14 @@ class Agent:
         *,
         identity: str | None = None,
         config: AgentConfig | Mapping[str, Any] | None = None,
-    ) -> AgentResult:
+        output_type: Any = None,
+        output_retries: int = 2,
+    ) -> AgentResult[Any]:
         """Async `resume`."""
         run, resumed = await resume(
             self._setup(), self.config, key, decisions, identity, overrides=config
         )
-        output = self._ask_for_output_again(run, resumed)
+        output = self._ask_for_output_again(run, resumed, output_type, output_retries)
         result: AgentResult | None = None
         async for event in drive_async(run, stream_model=False, resumed=resumed, quiet=True):
             if isinstance(event, RunFinished):
@@ -423,12 +477,14 @@ class Agent:
         *,
         identity: str | None = None,
         config: AgentConfig | Mapping[str, Any] | None = None,
+        output_type: Any = None,
+        output_retries: int = 2,
     ) -> Iterator[Event]:
         """`resume`, yielding events; the approval is claimed before this returns."""
         run, resumed = resume_sync(
             self._setup(), self.config, key, decisions, identity, overrides=config
         )
-        output = self._ask_for_output_again(run, resumed)
+        output = self._ask_for_output_again(run, resumed, output_type, output_retries)
         return structured_events(drive(run, stream_model=True, resumed=resumed), output)
 
     async def aresume_stream(
@@ -438,22 +494,38 @@ class Agent:
         *,
         identity: str | None = None,
         config: AgentConfig | Mapping[str, Any] | None = None,
+        output_type: Any = None,
+        output_retries: int = 2,
     ) -> AsyncIterator[Event]:
         """Async `resume_stream`: awaiting it claims the approval (errors raise here)."""
         run, resumed = await resume(
             self._setup(), self.config, key, decisions, identity, overrides=config
         )
-        output = self._ask_for_output_again(run, resumed)
+        output = self._ask_for_output_again(run, resumed, output_type, output_retries)
         return astructured_events(drive_async(run, stream_model=True, resumed=resumed), output)
 
-    def _ask_for_output_again(self, run: Run, resumed: Resumption) -> Any:
-        """The JSON Schema a paused run's answer must fit (`output_schema` over HTTP): the
-        resumed run asks for it and validates its answer again. None without one."""
-        schema = resumed.output_schema
-        if schema is not None:
-            provider = StructuredOutput.for_provider(self.provider, run.setup.provider, schema, 2)
-            run.setup = dataclasses.replace(run.setup, provider=provider)
-        return schema
+    def _ask_for_output_again(
+        self, run: Run, resumed: Resumption, output_type: Any, retries: int
+    ) -> Any:
+        """What the resumed run's answer must fit: the caller's `output_type`, else the
+        JSON Schema the paused run stored (`output_schema` over HTTP); None for text."""
+        wanted = output_type if output_type is not None else resumed.output_schema
+        if wanted is None:
+            if resumed.output_type_name is not None:
+                import logging  # only here: `import selectools` does not load logging
+
+                logging.getLogger("selectools.approval").warning(
+                    "Run %s asked for output_type %s before it paused; pass it again "
+                    "(resume(..., output_type=%s)) to get it: this resumed run answers "
+                    "with text.",
+                    run.run_id,
+                    resumed.output_type_name,
+                    resumed.output_type_name,
+                )
+            return None
+        provider = StructuredOutput.for_provider(self.provider, run.setup.provider, wanted, retries)
+        run.setup = dataclasses.replace(run.setup, provider=provider)
+        return wanted
 
     def _setup(self, provider: Provider | None = None) -> RunSetup:
         return RunSetup(  # positional: once a run, and keyword calls cost more

@@ -55,6 +55,7 @@ class Resumption:
     events: tuple[RunStarted | ApprovalDecided, ...]
     batch: Batch
     output_schema: Mapping[str, Any] | None = None  # the JSON Schema the answer must fit
+    output_type_name: str | None = None  # the Python output type the run asked for, by name
 
 
 def needs_approval(invocation: ToolInvocation, policies: Sequence[object]) -> bool:
@@ -101,7 +102,7 @@ def _record_of(run: Run, waiting: list[ToolInvocation]) -> PendingApproval:
         "raw_arguments": {i.call.id: i.call.arguments for i in waiting},
         "summary": _summary_of(run),
         "config": dataclasses.asdict(run.config),  # the run's own, per-run overrides included
-        "output_schema": _output_schema(run),
+        **_output_of(run),
     }
     calls = tuple(
         PendingCall(i.call.id, i.call.name, json.loads(json.dumps(dict(i.arguments), default=str)))
@@ -118,15 +119,17 @@ def _record_of(run: Run, waiting: list[ToolInvocation]) -> PendingApproval:
     )
 
 
-def _output_schema(run: Run) -> dict[str, Any] | None:
-    """The JSON Schema the run's answer must fit, when one was given as a schema (a Python
-    output type cannot be stored: a resumed run then answers with text)."""
+def _output_of(run: Run) -> dict[str, Any]:
+    """What the run's answer must fit: a JSON Schema is stored; a Python output type
+    cannot be, so its name is (resuming asks for the type again: `resume(output_type=)`)."""
     from ..structured import StructuredOutput
 
     provider = run.setup.provider
-    if isinstance(provider, StructuredOutput) and provider.spec.raw_schema is not None:
-        return dict(provider.spec.raw_schema)
-    return None
+    if not isinstance(provider, StructuredOutput):
+        return {"output_schema": None}
+    if provider.spec.raw_schema is not None:
+        return {"output_schema": dict(provider.spec.raw_schema)}
+    return {"output_schema": None, "output_type": provider.spec.name}
 
 
 def _summary_of(run: Run) -> dict[str, Any] | None:
@@ -312,7 +315,8 @@ def _restore(
             batch.append(prepare(setup.tools.tools, tool_call, run.context))
         else:
             batch.append(_rejected(tool_call, call, decision.reason))
-    return run, Resumption(tuple(events), batch, state.get("output_schema"))
+    output = (state.get("output_schema"), state.get("output_type"))
+    return run, Resumption(tuple(events), batch, *output)
 
 
 def _rejected(tool_call: ToolCall, call: PendingCall, reason: str | None) -> ToolCallRecord:

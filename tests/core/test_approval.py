@@ -9,9 +9,10 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, assert_type
 
 import pytest
+from pydantic import BaseModel
 
 from selectools import (
     Agent,
@@ -32,6 +33,7 @@ from selectools.approval import (
     RequireApproval,
 )
 from selectools.events import ApprovalDecided, ApprovalRequested, RunFinished, RunStarted
+from selectools.structured import FINAL_ANSWER_TOOL
 
 WRITES: list[tuple[str, int]] = []
 _lock = threading.Lock()
@@ -343,6 +345,73 @@ def test_async_pause_and_resume(memory: Any) -> None:
         assert WRITES == [("refund", 11)]
         with pytest.raises(ApprovalNotFoundError):
             await other.aresume_stream(paused.approval_id or "", True, identity="bob")
+
+    asyncio.run(main())
+
+
+class RefundDone(BaseModel):
+    order_id: int
+    refunded: bool
+
+
+def test_a_run_paused_with_a_python_output_type_gets_it_again_on_resume(
+    memory: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The type cannot be stored: `resume(output_type=)` asks for it again (checked as the
+    model is asked and the answer validated); without it, the text answer comes with a warning
+    that names the type, never silently."""
+    answer = call(FINAL_ANSWER_TOOL, order_id=11, refunded="maybe")  # invalid, then repaired
+    repaired = call(FINAL_ANSWER_TOOL, order_id=11, refunded=True)
+    agent, _ = agent_over(memory(), [call("refund", order_id=11), answer, repaired])
+    paused = agent.run("refund 11", identity="ada", output_type=RefundDone)
+    assert paused.awaiting_approval
+    assert paused.approval_id is not None
+
+    other, provider = agent_over(memory(), [answer, repaired])
+    result = other.resume(paused.approval_id, True, identity="ada", output_type=RefundDone)
+    assert_type(result.output, RefundDone)
+    assert result.output == RefundDone(order_id=11, refunded=True)
+    assert WRITES == [("refund", 11)]
+    final = provider.requests[0].tools[-1]["function"]
+    assert (final["name"], final["parameters"]["required"]) == (
+        FINAL_ANSWER_TOOL,
+        ["order_id", "refunded"],
+    )
+    assert len(provider.requests) == 2  # the invalid answer was sent back and repaired
+
+    paused = agent_over(memory(), [call("refund", order_id=12)])[0].run(
+        "refund 12", identity="ada", output_type=RefundDone
+    )
+    assert paused.approval_id is not None
+    texting, _ = agent_over(memory(), ["Refunded 12."])
+    with caplog.at_level("WARNING", logger="selectools.approval"):
+        text = texting.resume(paused.approval_id, True, identity="ada")
+    assert text.text == "Refunded 12."
+    assert text.parsed is None
+    assert "output_type RefundDone" in caplog.text
+    assert paused.run_id in caplog.text
+
+
+def test_async_resume_takes_the_output_type_too(memory: Any) -> None:
+    async def main() -> None:
+        done = call(FINAL_ANSWER_TOOL, order_id=13, refunded=True)
+        agent, _ = agent_over(memory(), [call("refund", order_id=13)])
+        paused = await agent.arun("refund 13", identity="ada", output_type=RefundDone)
+        assert paused.approval_id is not None
+        other, _ = agent_over(memory(), [done])
+        result = await other.aresume(
+            paused.approval_id, True, identity="ada", output_type=RefundDone
+        )
+        assert result.output == RefundDone(order_id=13, refunded=True)
+        pausing, _ = agent_over(memory(), [call("refund", order_id=13)])
+        again = await pausing.arun("refund 13", identity="ada", output_type=RefundDone)
+        assert again.approval_id is not None
+        streamer, _ = agent_over(memory(), [done])
+        events = await streamer.aresume_stream(
+            again.approval_id, True, identity="ada", output_type=RefundDone
+        )
+        finished = [e async for e in events if isinstance(e, RunFinished)]
+        assert finished[0].result.parsed == RefundDone(order_id=13, refunded=True)
 
     asyncio.run(main())
 

@@ -63,3 +63,13 @@ def a_streamed_structured_result_can_be_read(agent: Agent) -> None:
             city: str = event.result.output.city  # the Weather, not the text
             assert_type(event.result.text, str)
             del city
+
+
+def a_resumed_run_is_typed_like_a_run(agent: Agent) -> None:
+    """A Python output type cannot be stored with a paused run: `resume` takes it again."""
+    assert_type(agent.resume("apr", True, output_type=Weather).output, Weather)
+    assert_type(agent.resume("apr", True), AgentResult[Any])
+
+
+async def an_async_resumed_run_is_typed_too(agent: Agent) -> None:
+    assert_type((await agent.aresume("apr", True, output_type=Point)).output, Point)
