@@ -393,25 +393,25 @@ def test_a_run_paused_with_a_python_output_type_gets_it_again_on_resume(
 
 
 def test_async_resume_takes_the_output_type_too(memory: Any) -> None:
-    async def main() -> None:
-        done = call(FINAL_ANSWER_TOOL, order_id=13, refunded=True)
+    done = RefundDone(order_id=13, refunded=True)
+
+    async def paused_id() -> str:
         agent, _ = agent_over(memory(), [call("refund", order_id=13)])
         paused = await agent.arun("refund 13", identity="ada", output_type=RefundDone)
         assert paused.approval_id is not None
-        other, _ = agent_over(memory(), [done])
-        result = await other.aresume(
-            paused.approval_id, True, identity="ada", output_type=RefundDone
-        )
-        assert result.output == RefundDone(order_id=13, refunded=True)
-        pausing, _ = agent_over(memory(), [call("refund", order_id=13)])
-        again = await pausing.arun("refund 13", identity="ada", output_type=RefundDone)
-        assert again.approval_id is not None
-        streamer, _ = agent_over(memory(), [done])
-        events = await streamer.aresume_stream(
-            again.approval_id, True, identity="ada", output_type=RefundDone
-        )
+        return paused.approval_id
+
+    def deciding() -> Agent:
+        return agent_over(memory(), [call(FINAL_ANSWER_TOOL, **done.model_dump())])[0]
+
+    async def main() -> None:
+        key = await paused_id()
+        result = await deciding().aresume(key, True, identity="ada", output_type=RefundDone)
+        assert result.output == done
+        key = await paused_id()
+        events = await deciding().aresume_stream(key, True, identity="ada", output_type=RefundDone)
         finished = [e async for e in events if isinstance(e, RunFinished)]
-        assert finished[0].result.parsed == RefundDone(order_id=13, refunded=True)
+        assert finished[0].result.parsed == done
 
     asyncio.run(main())
 
