@@ -16,6 +16,12 @@
 - `pages`: the playground and builder pages (HTML, CSS, JS in `static/`, defined
   once) with a strict Content-Security-Policy; `listing`: `GET /sessions`.
 - `analytics`: `GET {prefix}/analytics` (off unless `ServingOptions.analytics_route`), owner-scoped.
+- `builder`: the agent builder's routes (off unless `ServingOptions.builder`); it
+  loads, with `selectools.spec`, at its first use (`selectools.serving.builder`).
+
+What an app does not turn on does not load: the builder, the limits and
+quota policies (`admission`), the guardrails (for an agent with policies)
+and the batch pool load with their first use, so importing an adapter stays light.
 
 An adapter does only what its framework needs: resolve the agent and the
 `Caller` from the host app, read the body with `BodyBudget` and `parse` it,
