@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from selectools import Agent, Message, ModelRequest, ScriptedProvider, call, tool
 from selectools.memory import ConversationMemory
+from selectools.sequences import joined
 
 
-def full_estimate(messages: tuple[Message, ...]) -> int:
+def full_estimate(messages: Sequence[Message]) -> int:
     """The estimate computed from scratch: what the incremental one must equal."""
     return sum(
         (len(m.content or "") + sum(len(c.arguments) for c in m.tool_calls)) // 4 + 1
@@ -40,6 +43,9 @@ def test_incremental_estimate_equals_a_full_count_for_every_shape_of_request() -
         (*base[5:15], Message.user("changed"), *base[16:40]),  # differs in the middle
         (),
         tuple(base),
+        tuple(base),  # the same request again
+        joined(tuple(base), (Message.user("next"),)),  # a view extending it (a run's next call)
+        joined(tuple(base[:45]), (Message.user("other"),)),  # a view that does not
         (Message.assistant(None, ()), *base),
     ]
     for messages in shapes:
