@@ -114,9 +114,35 @@ class RetrySpec(_Strict):
     max_time: float = Field(default=120.0, gt=0)
 
 
-class Policies(_Strict):
-    """Policies a spec can switch on; each maps to one class in `selectools.policies`."""
+class BreakerSpec(_Strict):
+    """`CircuitBreaker`: skip the provider after `failures` failures in a row, `reset_after` s."""
 
+    failures: int = Field(default=5, ge=1, le=100)
+    reset_after: float = Field(default=30.0, gt=0, le=86_400)
+
+
+class CacheSpec(_Strict):
+    """`ResponseCache` in this process: the same request gets the stored answer for `ttl` s."""
+
+    ttl: float | None = Field(default=3600.0, gt=0, description="None: until evicted.")
+    max_entries: int = Field(default=1024, ge=1, le=1_000_000)
+    shared: bool = Field(
+        default=False,
+        description="Share answers between identities (only when no answer depends on who asks).",
+    )
+
+
+class Policies(_Strict):
+    """Policies a spec can switch on; each maps to one class in `selectools.policies`.
+
+    In the agent they run in this order, the first outermost: `cache` (a cached
+    answer costs nothing below it), `circuit_breaker`, `retry`, `rate_limit`.
+    Their state stays in the process; for many workers, build them in Python
+    with `storage="redis://..."`.
+    """
+
+    cache: CacheSpec | None = None
+    circuit_breaker: BreakerSpec | None = None
     retry: RetrySpec | None = None
     rate_limit: str | None = Field(
         default=None, description='Model calls per period, e.g. "30/minute" (RateLimiter).'
@@ -268,13 +294,23 @@ class AgentSpec(_Strict):
         return Retry(self.policies.retry.attempts, max_time=self.policies.retry.max_time)
 
     def build_policies(self) -> list[Any]:
+        """The agent's policies, in the order `Policies` documents."""
+        chosen = self.policies
         policies: list[Any] = []
-        if self.policies.retry is not None and self.provider.factory is not None:
+        if chosen.cache is not None:
+            from .policies import ResponseCache
+
+            policies.append(ResponseCache(**chosen.cache.model_dump()))
+        if chosen.circuit_breaker is not None:
+            from .policies import CircuitBreaker
+
+            policies.append(CircuitBreaker(**chosen.circuit_breaker.model_dump()))
+        if chosen.retry is not None and self.provider.factory is not None:
             policies.append(self._retry())
-        if self.policies.rate_limit is not None:
+        if chosen.rate_limit is not None:
             from .policies import RateLimiter
 
-            policies.append(RateLimiter(self.policies.rate_limit))
+            policies.append(RateLimiter(chosen.rate_limit))
         return policies
 
 
@@ -396,6 +432,11 @@ def with_approval(tools: list[Any], names: list[str]) -> list[Any]:
     return [dataclasses.replace(t, **marked) if t.name in names else t for t in as_tools]
 
 
+def _keywords(settings: BaseModel) -> str:
+    """`name=value, ...` for every setting (defaults too: the code says what it does)."""
+    return ", ".join(f"{k}={v!r}" for k, v in settings.model_dump().items())
+
+
 def _python_code(spec: AgentSpec) -> str:
     imports = ["from selectools import Agent, AgentConfig"]
     lines: list[str] = []
@@ -439,6 +480,12 @@ def _python_code(spec: AgentSpec) -> str:
         provider_expr = f"OpenAIProvider({', '.join(provider_args)})"
         lines.append("# The key comes from the environment: OPENAI_API_KEY.")
     policy_exprs: list[str] = []
+    if spec.policies.cache is not None:
+        imports.append("from selectools.policies import ResponseCache")
+        policy_exprs.append(f"ResponseCache({_keywords(spec.policies.cache)})")
+    if spec.policies.circuit_breaker is not None:
+        imports.append("from selectools.policies import CircuitBreaker")
+        policy_exprs.append(f"CircuitBreaker({_keywords(spec.policies.circuit_breaker)})")
     if spec.policies.retry is not None and provider.factory is not None:
         imports.append("from selectools.policies import Retry")
         retry = spec.policies.retry

@@ -10,6 +10,7 @@ import httpx
 import pytest
 
 from selectools import Agent
+from selectools.policies import ResponseCache
 from tests.browser.apps import WerkzeugThread, fastapi_app, flask_app
 from tests.browser.conftest import PHONE, OfflinePage
 from tests.fakes.servers import UvicornThread
@@ -44,6 +45,8 @@ def test_build_try_export_and_load_back(
     page.fill("#prompt", "You report the weather.")
     page.select_option("#provider", "tests.browser.apps:builder_model")
     page.fill("#max_iterations", "3")
+    page.fill("#breaker", "3")
+    page.fill("#cache_ttl", "120")
     page.fill("#input", "weather?")
     page.click("#send")
     turn = page.locator("#trylog .turn.agent").last
@@ -66,6 +69,10 @@ def test_build_try_export_and_load_back(
     assert list(agent.tools) == ["forecast"]
     assert agent.system_prompt == "You report the weather."
     assert agent.config.max_iterations == 3
+    assert [repr(p) for p in agent.policies][1:] == ["CircuitBreaker(failures=3, reset_after=30)"]
+    cache = agent.policies[0]
+    assert isinstance(cache, ResponseCache)
+    assert cache.ttl == 120
     assert agent.run("weather?").text == "Tool said: sunny in Oslo"
     python = page.locator('[data-export-text="python"]').text_content() or ""
     scope: dict[str, Any] = {}

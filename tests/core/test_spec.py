@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from selectools import Agent, OpenAIProvider
-from selectools.policies import RateLimiter, Retry
+from selectools import Agent, OpenAIProvider, ScriptedProvider
+from selectools.errors import CircuitOpenError, ProviderError
+from selectools.policies import CircuitBreaker, RateLimiter, ResponseCache, Retry
 from selectools.spec import AgentSpec, SpecError
 from selectools.tools.tool import Tool
 from tests.fakes.openai_server import FakeOpenAIServer, FakeReply
@@ -112,6 +113,9 @@ def test_secrets_are_refused_wherever_they_hide(data: dict[str, object], message
         ({"tools": [{"ref": "a:b", "toolkit": "c"}]}, "exactly one of 'ref'"),
         ({"tools": [{}]}, "exactly one of 'ref'"),
         ({"policies": {"retry": {"attempts": 99}}}, "policies.retry.attempts"),
+        ({"policies": {"circuit_breaker": {"failures": 0}}}, "policies.circuit_breaker.failures"),
+        ({"policies": {"cache": {"ttl": -1}}}, "policies.cache.ttl"),
+        ({"policies": {"cache": {"storage": "redis://x"}}}, "policies.cache.storage"),
     ],
 )
 def test_invalid_specs_name_the_key(data: dict[str, object], message: str) -> None:
@@ -164,7 +168,11 @@ def test_unreadable_files(tmp_path: Path, name: str, text: str, message: str) ->
 
 def test_the_python_export_builds_the_same_agent() -> None:
     spec = AgentSpec.parse(
-        {**SPEC, "tools": [*SPEC["tools"], {"toolkit": "toolbox", "only": ["calculate"]}]}  # type: ignore[list-item]
+        {
+            **SPEC,
+            "tools": [*SPEC["tools"], {"toolkit": "toolbox", "only": ["calculate"]}],  # type: ignore[list-item]
+            "policies": {**SPEC["policies"], **RESILIENT},  # type: ignore[dict-item]
+        }
     )
     namespace: dict[str, object] = {}
     exec(compile(spec.to_python(), "exported.py", "exec"), namespace)
@@ -175,7 +183,39 @@ def test_the_python_export_builds_the_same_agent() -> None:
     assert exported.config == built.config
     assert exported.system_prompt == built.system_prompt
     assert [type(p) for p in exported.policies] == [type(p) for p in built.policies]
+    assert [repr(p) for p in exported.policies[:2]] == [repr(p) for p in built.policies[:2]]
     assert exported.run("Where is 1001?").text == "Order says: shipped"
+
+
+RESILIENT = {"cache": {"ttl": 60, "shared": True}, "circuit_breaker": {"failures": 2}}
+
+
+def test_a_spec_caches_answers_and_breaks_the_circuit_in_the_documented_order() -> None:
+    """Cache outermost (a cached answer costs no model call, no rate-limit token),
+    then the circuit breaker, retry and rate limit."""
+    spec = AgentSpec.parse({**SPEC, "policies": {**SPEC["policies"], **RESILIENT}})
+    agent = spec.build()
+    assert [type(p) for p in agent.policies] == [ResponseCache, CircuitBreaker, Retry, RateLimiter]
+    first, second = agent.run("Where is 1001?"), agent.run("Where is 1001?")
+    assert first.text == second.text == "Order says: shipped"
+    provider = agent.provider
+    assert isinstance(provider, ScriptedProvider)
+    assert len(provider.requests) == 2  # the second run's two model calls came from the cache
+
+    down = AgentSpec.parse(
+        {
+            "provider": {"factory": "tests.fakes.spec_targets:failing_provider"},
+            "policies": {"circuit_breaker": {"failures": 2, "reset_after": 60}},
+        }
+    ).build()
+    for _ in range(2):
+        with pytest.raises(ProviderError, match="down"):
+            down.run("hello")
+    with pytest.raises(CircuitOpenError):
+        down.run("hello")
+    failing = down.provider
+    assert isinstance(failing, ScriptedProvider)
+    assert len(failing.requests) == 2  # the open circuit made no request
 
 
 def test_the_python_export_keeps_approval_on_the_named_tools() -> None:

@@ -62,3 +62,13 @@ def echo_provider(model: str | None = None) -> Provider:
         return Reply(calls=(call("order_status", order_id=1001),))
 
     return ScriptedProvider(responder=respond, model=model or "scripted")
+
+
+def failing_provider(model: str | None = None) -> Provider:
+    """Every call fails like a provider outage (503): for a spec's circuit breaker."""
+    from selectools.errors import ProviderError
+
+    def respond(request: object) -> str:
+        raise ProviderError("The model server is down.", provider="scripted", status_code=503)
+
+    return ScriptedProvider(responder=respond, model=model or "scripted")

@@ -41,6 +41,8 @@
     const policies = {};
     if (number("retry")) policies.retry = { attempts: number("retry") };
     if ($("rate_limit").value) policies.rate_limit = $("rate_limit").value;
+    if (number("breaker")) policies.circuit_breaker = { failures: number("breaker") };
+    if (number("cache_ttl")) policies.cache = { ttl: number("cache_ttl") };
     if (approval.length) policies.approval = approval;
     const drop = (o) => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
     return { name: $("name").value || "agent", system_prompt: $("prompt").value || undefined, provider, tools, limits: drop(limits), policies };
