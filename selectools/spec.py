@@ -124,7 +124,7 @@ class BreakerSpec(_Strict):
 class CacheSpec(_Strict):
     """`ResponseCache` in this process: the same request gets the stored answer for `ttl` s."""
 
-    ttl: float | None = Field(default=3600.0, gt=0, description="None: until evicted.")
+    ttl: float = Field(default=3600.0, gt=0, description="Seconds an answer is kept.")
     max_entries: int = Field(default=1024, ge=1, le=1_000_000)
     shared: bool = Field(
         default=False,

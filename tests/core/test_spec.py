@@ -115,6 +115,7 @@ def test_secrets_are_refused_wherever_they_hide(data: dict[str, object], message
         ({"policies": {"retry": {"attempts": 99}}}, "policies.retry.attempts"),
         ({"policies": {"circuit_breaker": {"failures": 0}}}, "policies.circuit_breaker.failures"),
         ({"policies": {"cache": {"ttl": -1}}}, "policies.cache.ttl"),
+        ({"policies": {"cache": {"ttl": None}}}, "policies.cache.ttl"),  # TOML has no null
         ({"policies": {"cache": {"storage": "redis://x"}}}, "policies.cache.storage"),
     ],
 )
@@ -188,6 +189,16 @@ def test_the_python_export_builds_the_same_agent() -> None:
 
 
 RESILIENT = {"cache": {"ttl": 60, "shared": True}, "circuit_breaker": {"failures": 2}}
+
+
+@pytest.mark.parametrize("suffix", [".yaml", ".toml", ".json"])
+def test_cache_and_breaker_settings_survive_a_written_spec(tmp_path: Path, suffix: str) -> None:
+    settings = {"cache": {"ttl": 5, "max_entries": 10}, "circuit_breaker": {"reset_after": 2.5}}
+    spec = AgentSpec.parse({**SPEC, "policies": settings})
+    loaded = AgentSpec.load(write(tmp_path, suffix, spec))
+    assert loaded == spec
+    cache, breaker = loaded.build().policies
+    assert (cache.ttl, repr(breaker)) == (5, "CircuitBreaker(failures=5, reset_after=2.5)")
 
 
 def test_a_spec_caches_answers_and_breaks_the_circuit_in_the_documented_order() -> None:
