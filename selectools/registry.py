@@ -38,6 +38,7 @@ __all__ = [
     "PluginNotFoundError",
     "ToolInfo",
     "ToolkitInfo",
+    "ToolkitSettingsError",
     "describe_installed",
     "installed",
     "load_toolkit",
@@ -49,6 +50,12 @@ GROUP = "selectools.toolkits"
 
 class PluginNotFoundError(SelectoolsError, LookupError):
     """No installed package publishes a toolkit under that name."""
+
+
+class ToolkitSettingsError(SelectoolsError, TypeError):
+    """The settings given do not fit the toolkit's constructor (one missing, or unknown)."""
+
+    default_status = 422
 
 
 @dataclass(frozen=True)
@@ -106,7 +113,9 @@ def load_toolkit(name: str, /, **settings: Any) -> Toolkit:
             f"Several packages publish a toolkit named {name!r} ({sources}). "
             f"Uninstall one, or import the class you want directly."
         )
-    made = matches[0].load()(**settings)
+    factory = matches[0].load()
+    _check_settings(name, factory, settings)
+    made = factory(**settings)
     if not isinstance(made, Toolkit):
         raise PluginNotFoundError(
             f"{matches[0].value} did not build a Toolkit (it has no name, tools() or close())."
@@ -126,6 +135,22 @@ def describe_installed() -> list[ToolkitInfo]:
         seen.setdefault(ep.name, distribution)
         described.append(info)
     return described
+
+
+def _check_settings(name: str, factory: Any, settings: dict[str, Any]) -> None:
+    """Name the missing or unknown setting before building (not a bare TypeError)."""
+    try:
+        signature = inspect.signature(factory)
+    except (TypeError, ValueError):  # no signature to read: the constructor will say
+        return
+    try:
+        signature.bind(**settings)
+    except TypeError as exc:
+        wanted = [p for p in signature.parameters if p not in ("self", "args", "kwargs")]
+        raise ToolkitSettingsError(
+            f"The {name!r} toolkit cannot be built with settings {sorted(settings)}: {exc}. "
+            f"Its settings: {', '.join(wanted) or 'none'}."
+        ) from None
 
 
 def _describe(ep: metadata.EntryPoint, distribution: str, version: str) -> ToolkitInfo:

@@ -117,9 +117,20 @@ def _allowed(spec: AgentSpec, agent: Agent, options: ServingOptions) -> None:
             raise SpecError(f"tools: {tool.ref} is not one of this server's tools.")
         if tool.toolkit is not None and tool.toolkit not in toolkits:
             raise SpecError(f"tools: no installed toolkit is named {tool.toolkit!r}.")
+        if tool.toolkit is not None and tool.settings:  # the page never sends any
+            raise SpecError(
+                f"tools: settings for the {tool.toolkit!r} toolkit are not offered by this "
+                f"server (they could point it at any server, database or folder it reaches); "
+                f"a tried toolkit runs with its defaults. Export the spec to configure it."
+            )
     factory = spec.provider.factory
     if factory is not None and factory not in options.builder_providers:
         raise SpecError(f"provider.factory {factory!r} is not offered by this server.")
+    if spec.provider.base_url is not None:  # it would send the server's key to that URL
+        raise SpecError(
+            "provider.base_url is not offered by this server: a tried agent uses the "
+            "server's own OpenAI endpoint and key. Export the spec to point it elsewhere."
+        )
 
 
 async def try_spec(

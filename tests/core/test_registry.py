@@ -16,6 +16,7 @@ from selectools import Agent, ScriptedProvider, call
 from selectools.registry import (
     GROUP,
     PluginNotFoundError,
+    ToolkitSettingsError,
     describe_installed,
     format_listing,
     installed,
@@ -76,6 +77,14 @@ def test_load_toolkit_builds_it_for_an_agent(site: Path) -> None:
     assert record.result == {"city": "Paris", "temperature": 64.4, "unit": "fahrenheit"}
     with pytest.raises(PluginNotFoundError, match="publishes a toolkit named 'nope'"):
         load_toolkit("nope")
+
+
+def test_settings_that_do_not_fit_name_the_setting_not_a_bare_type_error(site: Path) -> None:
+    with pytest.raises(ToolkitSettingsError, match="unexpected keyword argument 'units'") as bad:
+        load_toolkit("weather", units="fahrenheit")
+    assert "Its settings: unit" in str(bad.value)
+    assert bad.value.http_status == 422
+    assert isinstance(bad.value, TypeError)  # what callers caught before still works
 
 
 def test_this_repository_publishes_its_toolkits() -> None:

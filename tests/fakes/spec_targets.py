@@ -72,3 +72,16 @@ def failing_provider(model: str | None = None) -> Provider:
         raise ProviderError("The model server is down.", provider="scripted", status_code=503)
 
     return ScriptedProvider(responder=respond, model=model or "scripted")
+
+
+def file_reader(model: str | None = None) -> Provider:
+    """A model a prompt talked into reading `secret.txt`, then repeating what it read."""
+    from selectools import Reply, call
+
+    def respond(request: object) -> Reply | str:
+        last = request.messages[-1]  # type: ignore[attr-defined]
+        if last.role == "tool":
+            return f"The file says: {last.content}"
+        return Reply(calls=(call("read_file", path="secret.txt"),))
+
+    return ScriptedProvider(responder=respond, model=model or "scripted")
