@@ -25,6 +25,7 @@ from __future__ import annotations
 import dataclasses
 import importlib
 import json
+import keyword
 import os
 import re
 from collections.abc import Iterable, Mapping
@@ -95,6 +96,9 @@ class ToolRef(_Strict):
     @classmethod
     def _no_secrets(cls, value: dict[str, Any]) -> dict[str, Any]:
         _refuse_secrets(value, "tools[].settings")
+        for key in value:  # constructor keywords; the Python export writes them as code
+            if not key.isidentifier() or keyword.iskeyword(key):
+                raise ValueError(f"setting {key!r} is not a keyword argument name")
         return value
 
 

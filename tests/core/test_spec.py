@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import dataclasses
 import json
 from pathlib import Path
@@ -282,3 +283,31 @@ def test_a_base_url_beside_a_factory_is_refused_not_dropped() -> None:
                 }
             }
         )
+
+
+@pytest.mark.parametrize("key", ["x=print('INJECTED') or 1, y", "not valid", "class", "1st", "a-b"])
+def test_a_setting_name_cannot_smuggle_code_into_the_python_export(key: str) -> None:
+    """Settings keys were written into the export unchecked: a shared spec could make
+    its Python export run anything. They must be keyword argument names."""
+    with pytest.raises(SpecError, match="not a keyword argument name"):
+        AgentSpec.parse({"tools": [{"toolkit": "toolbox", "settings": {key: 1}}]})
+
+
+def test_values_that_look_like_code_stay_data_in_the_python_export() -> None:
+    tricky = "'); print('INJECTED'); ('"
+    spec = AgentSpec.parse(
+        {
+            "name": "x\nprint('INJECTED')",
+            "system_prompt": tricky,
+            "provider": {"model": tricky, "base_url": "http://h/'+print('INJECTED')+'"},
+            "tools": [{"toolkit": "toolbox", "only": [tricky]}],
+            "policies": {"rate_limit": tricky, "approval": [tricky]},
+        }
+    )
+    tree = ast.parse(spec.to_python())  # valid Python, and every value stayed a literal:
+    called = {ast.unparse(node.func) for node in ast.walk(tree) if isinstance(node, ast.Call)}
+    assert "print" not in called
+    assert called == {
+        *("Agent", "AgentConfig", "OpenAIProvider", "RateLimiter", "load_toolkit"),
+        *("with_approval", "_as_tools", "callable", "found.tools", "hasattr", "isinstance", "list"),
+    }
