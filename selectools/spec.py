@@ -22,12 +22,18 @@ writes the equivalent Python code.
 
 from __future__ import annotations
 
+import collections
 import dataclasses
 import importlib
+import importlib.util
+import inspect
 import json
 import keyword
+import math
 import os
 import re
+import unicodedata
+import urllib.parse
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, Literal
@@ -49,8 +55,14 @@ __all__ = [
 ]
 
 PROVIDERS = ("openai",)  # providers a spec names; others through `factory: module:name`
-_REFERENCE = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_][\w.]*$")
-_SECRET = re.compile(r"(api[_-]?key|secret|token|password|passwd|credential)", re.IGNORECASE)
+_DOTTED = r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*"
+_REFERENCE = re.compile(rf"^{_DOTTED}:{_DOTTED}$")  # what `from module import name` takes
+_SECRET = re.compile(
+    r"(api[_-]?key|secret|token|password|passwd|credential|authorization|cookie"
+    r"|session[_-]?id|private[_-]?key|bearer)",
+    re.IGNORECASE,
+)
+_NOT_SECRETS = frozenset({"max_tokens"})  # the spec's own fields that match the pattern
 
 
 class SpecError(SelectoolsError, ValueError):
@@ -61,7 +73,7 @@ class SpecError(SelectoolsError, ValueError):
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(defer_build=True, extra="forbid")
+    model_config = ConfigDict(defer_build=True, extra="forbid", allow_inf_nan=False)
 
 
 class ProviderSpec(_Strict):
@@ -73,6 +85,8 @@ class ProviderSpec(_Strict):
     factory: str | None = Field(
         default=None, pattern=_REFERENCE.pattern, description="`module:callable` -> Provider."
     )
+
+    _no_keywords = field_validator("factory")(classmethod(lambda cls, value: _importable(value)))
 
     @model_validator(mode="after")
     def _base_url_is_for_openai_by_name(self) -> ProviderSpec:
@@ -92,6 +106,8 @@ class ToolRef(_Strict):
     settings: dict[str, Any] = Field(default_factory=dict)
     only: list[str] | None = Field(default=None, description="Keep only these tools.")
 
+    _no_keywords = field_validator("ref")(classmethod(lambda cls, value: _importable(value)))
+
     @field_validator("settings")
     @classmethod
     def _no_secrets(cls, value: dict[str, Any]) -> dict[str, Any]:
@@ -99,6 +115,7 @@ class ToolRef(_Strict):
         for key in value:  # constructor keywords; the Python export writes them as code
             if not key.isidentifier() or keyword.iskeyword(key):
                 raise ValueError(f"setting {key!r} is not a keyword argument name")
+        _plain(value, "settings")
         return value
 
 
@@ -151,6 +168,20 @@ class Policies(_Strict):
     rate_limit: str | None = Field(
         default=None, description='Model calls per period, e.g. "30/minute" (RateLimiter).'
     )
+
+    @field_validator("rate_limit")
+    @classmethod
+    def _a_rate(cls, value: str | None) -> str | None:
+        if value is None or importlib.util.find_spec("limits") is None:
+            return value  # without `limits`, building the RateLimiter names the extra
+        from limits import parse_many
+
+        try:
+            parse_many(value)
+        except ValueError:
+            raise ValueError(f"{value!r} is not a rate such as '30/minute'") from None
+        return value
+
     approval: list[str] = Field(
         default_factory=list,
         description="Tools that need a person's approval before they run (when the "
@@ -239,37 +270,49 @@ class AgentSpec(_Strict):
 
     # -- building ------------------------------------------------------------------
 
-    def build(self, *, extra_tools: Iterable[Any] = ()) -> Any:
-        """The Agent this spec describes (`extra_tools` are added after the spec's)."""
+    def build(
+        self,
+        *,
+        extra_tools: Iterable[Any] = (),
+        known: Mapping[str, Any] | None = None,
+        policies: Iterable[Any] = (),
+    ) -> Any:
+        """The Agent this spec describes (`extra_tools` are added after the spec's).
+
+        `known` maps `tools[].ref` to the tool to use instead of importing it, and
+        `policies` go before the spec's own: the builder's try passes the served
+        agent's tools (with their approval flags) and policies.
+        """
         from .agent import Agent
         from .config import AgentConfig
 
-        tools = with_approval([*self.resolve_tools(), *extra_tools], self.policies.approval)
+        tools = with_approval([*self.resolve_tools(known), *extra_tools], self.policies.approval)
+        counted = collections.Counter(_tool_name(tool) for tool in tools)
+        twice = sorted(name for name, count in counted.items() if count > 1)
+        if twice:
+            raise SpecError(f"tools: {', '.join(map(repr, twice))} given more than once.")
         return Agent(
             tools,
             self.build_provider(),
             system_prompt=self.system_prompt,
             config=AgentConfig(**self.limits.model_dump()),
-            policies=self.build_policies(),
+            policies=[*policies, *self.build_policies()],
             name=self.name,
         )
 
-    def resolve_tools(self) -> list[Any]:
-        """Each `tools` entry imported or built, in order."""
+    def resolve_tools(self, known: Mapping[str, Any] | None = None) -> list[Any]:
+        """Each `tools` entry imported (or taken from `known`) or built, in order."""
         resolved: list[Any] = []
         for tool in self.tools:
             if tool.toolkit is not None:
-                from .registry import load_toolkit
-
-                try:
-                    found: Any = load_toolkit(tool.toolkit, **tool.settings)
-                except SelectoolsError as exc:
-                    raise SpecError(f"tools: {exc}") from None
+                found: Any = _toolkit(tool.toolkit, tool.settings)
+            elif known is not None and tool.ref is not None and tool.ref in known:
+                found = known[tool.ref]
             else:
                 assert tool.ref is not None
                 found = import_reference(tool.ref)
                 if isinstance(found, type):  # a toolkit class: built with its settings
-                    found = found(**tool.settings)
+                    found = _toolkit_class(found, tool.ref, tool.settings)
                 elif tool.settings:
                     raise SpecError(
                         f"tools: {tool.ref} has settings, so it must be a toolkit class."
@@ -281,6 +324,13 @@ class AgentSpec(_Strict):
         spec = self.provider
         if spec.factory is not None:
             made = import_reference(spec.factory)
+            if not _a_class_or_function(made):
+                # A provider factory is a class or a Python function, never `os:system`
+                # (a spec is still code: load only specs you would run as Python).
+                raise SpecError(
+                    f"provider.factory {spec.factory!r} is not a class or a Python function "
+                    f"that makes a provider."
+                )
             return made(spec.model) if spec.model is not None else made()
         from .providers.openai import OpenAIProvider
 
@@ -349,20 +399,53 @@ def import_reference(reference: str) -> Any:
 def _decode(text: str, suffix: str, source: str) -> Any:
     if suffix not in (".yaml", ".yml", ".toml", ".json"):
         raise SpecError(f"{source}: a spec file ends in .yaml, .yml, .toml or .json.")
-    if suffix in (".yaml", ".yml"):
-        yaml = _yaml()
-        try:
-            return yaml.safe_load(text)
-        except yaml.YAMLError as exc:
-            raise SpecError(f"{source} is not valid YAML: {exc}") from None
+    kind = "YAML" if suffix in (".yaml", ".yml") else suffix[1:].upper()
     try:
-        if suffix == ".toml":
+        if kind == "YAML":
+            return _load_yaml(text)
+        if kind == "TOML":
             import tomllib
 
-            return tomllib.loads(text)
-        return json.loads(text)
+            return tomllib.loads(text)  # TOML refuses a key given twice itself
+        return json.loads(text, object_pairs_hook=_unique_keys)
+    except RecursionError:
+        raise SpecError(f"{source} is nested too deeply to be an agent spec.") from None
     except ValueError as exc:
-        raise SpecError(f"{source} is not valid {suffix[1:].upper()}: {exc}") from None
+        raise SpecError(f"{source} is not valid {kind}: {exc}") from None
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A mapping that names a key given twice (a parser would keep the last, silently)."""
+    mapping: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in mapping:
+            raise ValueError(f"the key {key!r} is given twice")
+        mapping[key] = value
+    return mapping
+
+
+def _load_yaml(text: str) -> Any:
+    """`safe_load`, refusing a key given twice and aliases (a few hundred bytes of
+    aliases expand to millions of nodes)."""
+    yaml = _yaml()
+
+    class Loader(yaml.SafeLoader):  # type: ignore[misc, name-defined]
+        def compose_node(self, parent: Any, index: Any) -> Any:
+            if self.check_event(yaml.AliasEvent):
+                raise yaml.YAMLError("aliases (*name) are not allowed in an agent spec")
+            return super().compose_node(parent, index)
+
+        def construct_mapping(self, node: Any, deep: bool = False) -> Any:
+            pairs = [
+                (self.construct_object(k, deep=deep), self.construct_object(v, deep=deep))
+                for k, v in node.value
+            ]
+            return _unique_keys(pairs)
+
+    try:
+        return yaml.load(text, Loader=Loader)  # a SafeLoader: no Python objects
+    except yaml.YAMLError as exc:
+        raise ValueError(str(exc)) from None
 
 
 def _yaml() -> Any:
@@ -371,19 +454,95 @@ def _yaml() -> Any:
     return require("yaml", extra="spec", feature="Reading and writing YAML specs")
 
 
-def _refuse_secrets(data: Any, where: str) -> None:
+def _refuse_secrets(data: Any, where: str, seen: set[int] | None = None) -> None:
+    """Refuse secret-looking keys (as Python would read them: NFKC) and URLs that carry
+    a password, anywhere; each container once (YAML aliases share them)."""
+    seen = set() if seen is None else seen
+    if isinstance(data, Mapping | list):
+        if id(data) in seen:
+            return
+        seen.add(id(data))
     if isinstance(data, Mapping):
         for key, value in data.items():
             path = f"{where}.{key}" if where else str(key)
-            if isinstance(key, str) and _SECRET.search(key):
+            name = unicodedata.normalize("NFKC", key) if isinstance(key, str) else ""
+            if name not in _NOT_SECRETS and _SECRET.search(name):
                 raise SpecError(
                     f"The spec has a secret-looking key {path!r}. Specs never hold secrets: "
                     f"set keys in the environment (e.g. OPENAI_API_KEY) instead."
                 )
-            _refuse_secrets(value, path)
+            _refuse_secrets(value, path, seen)
     elif isinstance(data, list):
         for index, item in enumerate(data):
-            _refuse_secrets(item, f"{where}[{index}]")
+            _refuse_secrets(item, f"{where}[{index}]", seen)
+    elif isinstance(data, str) and "@" in data and "://" in data and _has_password(data):
+        raise SpecError(
+            f"The spec has a URL with a password at {where!r}. Specs never hold secrets: "
+            f"give the password to the program through the environment instead."
+        )
+
+
+def _has_password(text: str) -> bool:
+    try:
+        return urllib.parse.urlsplit(text.strip()).password is not None
+    except ValueError:
+        return False
+
+
+def _toolkit(name: str, settings: Mapping[str, Any]) -> Any:
+    """An installed toolkit; one its constructor refuses is a SpecError naming it."""
+    from .registry import load_toolkit
+
+    try:
+        return load_toolkit(name, **settings)
+    except SelectoolsError as exc:
+        raise SpecError(f"tools: {exc}") from None
+    except (TypeError, ValueError) as exc:  # e.g. a toolkit that needs a bucket or a key
+        raise SpecError(f"tools: the {name!r} toolkit cannot be built: {exc}") from None
+
+
+def _toolkit_class(found: type, ref: str, settings: Mapping[str, Any]) -> Any:
+    """Build a referenced class only if it is a toolkit: building is a class's side effect."""
+    members = ("tools", "close", "__enter__", "__exit__")  # `name` may be set in __init__
+    if not all(callable(getattr(found, m, None)) for m in members):
+        raise SpecError(f"tools: {ref} is a class but not a Toolkit; only toolkits are built.")
+    try:
+        return found(**settings)
+    except (TypeError, ValueError) as exc:
+        raise SpecError(f"tools: {ref} cannot be built with these settings: {exc}") from None
+
+
+def _a_class_or_function(found: Any) -> bool:
+    return inspect.isclass(found) or inspect.isfunction(found)
+
+
+def _tool_name(item: Any) -> str:
+    """A tool's name, or the name a plain function becomes as a tool."""
+    return str(getattr(item, "name", None) or getattr(item, "__name__", ""))
+
+
+def _importable(reference: str | None) -> str | None:
+    """A `module:name` whose parts are names, not keywords (the export imports it)."""
+    if reference is not None:
+        parts = reference.replace(":", ".").split(".")
+        if any(keyword.iskeyword(part) for part in parts):
+            raise ValueError(f"{reference!r} is not an importable module:name")
+    return reference
+
+
+def _plain(value: Any, where: str) -> None:
+    """Settings are plain data every format writes: text, true/false, finite numbers,
+    lists and tables of them (TOML has no null; a YAML or Python `inf` is no number)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError(f"{where}: {value!r} is not a finite number")
+    if value is None:
+        raise ValueError(f"{where}: null has no TOML form; leave the setting out")
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            _plain(item, f"{where}.{key}")
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            _plain(item, f"{where}[{index}]")
 
 
 def _tool_data(tool: ToolRef) -> Any:
@@ -516,7 +675,7 @@ def _python_code(spec: AgentSpec) -> str:
     unique_imports = list(dict.fromkeys(imports))
     return "\n".join(
         [
-            f'"""The agent {spec.name!r}, as the builder made it."""',
+            repr(f"The agent {spec.name!r}, as the builder made it."),  # data, never code
             "",
             *sorted(unique_imports),
             "",

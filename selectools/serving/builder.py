@@ -16,12 +16,15 @@ refuse secret-looking keys.
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..agent import Agent
+from ..config import AgentConfig
 from ..spec import PROVIDERS, AgentSpec, SpecError
+from ..tools.calling import shortest_timeout
 from .handlers import Answer, Stream, stream
 from .options import Caller, ServingOptions
 from .wire import InvokeRequest
@@ -133,6 +136,16 @@ def _allowed(spec: AgentSpec, agent: Agent, options: ServingOptions) -> None:
         )
 
 
+def _within(tried: AgentConfig, served: AgentConfig) -> AgentConfig:
+    """The tried limits, never above the served agent's (iterations, run and tool time)."""
+    return dataclasses.replace(
+        tried,
+        max_iterations=min(tried.max_iterations, served.max_iterations),
+        run_timeout=shortest_timeout(tried.run_timeout, served.run_timeout),
+        tool_timeout=shortest_timeout(tried.tool_timeout, served.tool_timeout),
+    )
+
+
 async def try_spec(
     agent: Agent, body: TryRequest, caller: Caller, options: ServingOptions
 ) -> Answer | Stream:
@@ -140,7 +153,13 @@ async def try_spec(
     try:
         spec = AgentSpec.parse(body.spec)
         _allowed(spec, agent, options)
-        built = spec.build()
+        # No looser than the served agent: its own tool objects (approval flags, sandboxes),
+        # its policies first (approval, guardrails, audit), its limits as a ceiling.
+        served = {
+            ref: agent.tools[name] for name in agent.tools if (ref := _reference(agent.tools[name]))
+        }
+        built = spec.build(known=served, policies=agent.policies)
+        built.config = _within(built.config, agent.config)
         built.memory = agent.memory  # the served agent's sessions, owner-checked as usual
         request = InvokeRequest(input=body.input, session_id=body.session_id)
     except Exception as exc:

@@ -301,7 +301,7 @@ def test_values_that_look_like_code_stay_data_in_the_python_export() -> None:
             "system_prompt": tricky,
             "provider": {"model": tricky, "base_url": "http://h/'+print('INJECTED')+'"},
             "tools": [{"toolkit": "toolbox", "only": [tricky]}],
-            "policies": {"rate_limit": tricky, "approval": [tricky]},
+            "policies": {"rate_limit": "30/minute", "approval": [tricky]},
         }
     )
     tree = ast.parse(spec.to_python())  # valid Python, and every value stayed a literal:
