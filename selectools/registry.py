@@ -146,7 +146,8 @@ def _check_settings(name: str, factory: Any, settings: dict[str, Any]) -> None:
     try:
         signature.bind(**settings)
     except TypeError as exc:
-        wanted = [p for p in signature.parameters if p not in ("self", "args", "kwargs")]
+        variadic = (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD)
+        wanted = [p.name for p in signature.parameters.values() if p.kind not in variadic]
         raise ToolkitSettingsError(
             f"The {name!r} toolkit cannot be built with settings {sorted(settings)}: {exc}. "
             f"Its settings: {', '.join(wanted) or 'none'}."

@@ -36,9 +36,17 @@ import unicodedata
 import urllib.parse
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from .errors import SelectoolsError
 
@@ -65,6 +73,17 @@ _SECRET = re.compile(
 _NOT_SECRETS = frozenset({"max_tokens"})  # the spec's own fields that match the pattern
 
 
+def _importable(reference: str) -> str:
+    """A `module:name` whose parts are names, not keywords (the export imports it)."""
+    if any(keyword.iskeyword(part) for part in reference.replace(":", ".").split(".")):
+        raise ValueError(f"{reference!r} is not an importable module:name")
+    return reference
+
+
+# A `module:name` the Python export can import: dotted names, no keywords.
+_Reference = Annotated[str, Field(pattern=_REFERENCE.pattern), AfterValidator(_importable)]
+
+
 class SpecError(SelectoolsError, ValueError):
     """A spec that cannot become an agent; the message names the key and the fix."""
 
@@ -82,11 +101,7 @@ class ProviderSpec(_Strict):
     name: Literal["openai"] = "openai"
     model: str | None = None
     base_url: str | None = Field(default=None, description="An OpenAI-compatible server.")
-    factory: str | None = Field(
-        default=None, pattern=_REFERENCE.pattern, description="`module:callable` -> Provider."
-    )
-
-    _no_keywords = field_validator("factory")(classmethod(lambda cls, value: _importable(value)))
+    factory: _Reference | None = Field(default=None, description="`module:callable` -> Provider.")
 
     @model_validator(mode="after")
     def _base_url_is_for_openai_by_name(self) -> ProviderSpec:
@@ -101,12 +116,10 @@ class ProviderSpec(_Strict):
 class ToolRef(_Strict):
     """One entry of `tools`: a `module:name` reference or an installed toolkit by name."""
 
-    ref: str | None = Field(default=None, pattern=_REFERENCE.pattern)
+    ref: _Reference | None = None
     toolkit: str | None = None
     settings: dict[str, Any] = Field(default_factory=dict)
     only: list[str] | None = Field(default=None, description="Keep only these tools.")
-
-    _no_keywords = field_validator("ref")(classmethod(lambda cls, value: _importable(value)))
 
     @field_validator("settings")
     @classmethod
@@ -519,15 +532,6 @@ def _a_class_or_function(found: Any) -> bool:
 def _tool_name(item: Any) -> str:
     """A tool's name, or the name a plain function becomes as a tool."""
     return str(getattr(item, "name", None) or getattr(item, "__name__", ""))
-
-
-def _importable(reference: str | None) -> str | None:
-    """A `module:name` whose parts are names, not keywords (the export imports it)."""
-    if reference is not None:
-        parts = reference.replace(":", ".").split(".")
-        if any(keyword.iskeyword(part) for part in parts):
-            raise ValueError(f"{reference!r} is not an importable module:name")
-    return reference
 
 
 def _plain(value: Any, where: str) -> None:

@@ -17,6 +17,7 @@ refuse secret-looking keys.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -110,8 +111,13 @@ def export(body: ExportRequest) -> Answer:
     return Answer(200, json.dumps(files).encode())
 
 
-def _allowed(spec: AgentSpec, agent: Agent, options: ServingOptions) -> None:
-    known = {ref for name in agent.tools if (ref := _reference(agent.tools[name]))}
+def _served_tools(agent: Agent) -> dict[str, Any]:
+    """The served agent's tools by the `module:name` reference the catalog lists."""
+    tools = agent.tools
+    return {ref: tools[name] for name in tools if (ref := _reference(tools[name]))}
+
+
+def _allowed(spec: AgentSpec, known: Mapping[str, Any], options: ServingOptions) -> None:
     from ..registry import installed
 
     toolkits = {ep.name for ep in installed()}
@@ -152,12 +158,10 @@ async def try_spec(
     """Build the spec's agent (from the catalog only) and stream one run of it."""
     try:
         spec = AgentSpec.parse(body.spec)
-        _allowed(spec, agent, options)
+        served = _served_tools(agent)
+        _allowed(spec, served, options)
         # No looser than the served agent: its own tool objects (approval flags, sandboxes),
         # its policies first (approval, guardrails, audit), its limits as a ceiling.
-        served = {
-            ref: agent.tools[name] for name in agent.tools if (ref := _reference(agent.tools[name]))
-        }
         built = spec.build(known=served, policies=agent.policies)
         built.config = _within(built.config, agent.config)
         built.memory = agent.memory  # the served agent's sessions, owner-checked as usual
