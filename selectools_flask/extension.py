@@ -7,6 +7,7 @@ limit, call the sync handlers, and turn their answers into responses.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import functools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -42,28 +43,13 @@ AgentSource: TypeAlias = Agent | Callable[[Any], Agent]
 Model = TypeVar("Model", bound=BaseModel)
 
 _DEFAULTS = ServingOptions()
+# Each option is also a config key, SELECTOOLS_ and its name in capitals (one older
+# name kept): derived from the fields, so an option added to ServingOptions is never
+# silently dropped for Flask apps.
+_RENAMED = {"keepalive_seconds": "SELECTOOLS_STREAM_KEEPALIVE"}
 _CONFIG_FIELDS = {
-    "SELECTOOLS_MAX_BODY_BYTES": "max_body_bytes",
-    "SELECTOOLS_MAX_INPUT_CHARS": "max_input_chars",
-    "SELECTOOLS_MAX_BATCH": "max_batch",
-    "SELECTOOLS_BATCH_CONCURRENCY": "batch_concurrency",
-    "SELECTOOLS_STREAM_KEEPALIVE": "keepalive_seconds",
-    "SELECTOOLS_ON_DISCONNECT": "on_disconnect",
-    "SELECTOOLS_MODEL_NAME": "model_name",
-    "SELECTOOLS_RATE_LIMIT": "rate_limit",
-    "SELECTOOLS_QUOTA_TOKENS": "quota_tokens",
-    "SELECTOOLS_QUOTA_USD": "quota_usd",
-    "SELECTOOLS_LIMITS_STORAGE": "limits_storage",
-    "SELECTOOLS_LIMITS_NAMESPACE": "limits_namespace",
-    "SELECTOOLS_FALLBACK_ANSWER": "fallback_answer",
-    "SELECTOOLS_AUDIT_ROUTE": "audit_route",
-    "SELECTOOLS_AUDIT_ADMIN": "audit_admin",
-    "SELECTOOLS_PLAYGROUND": "playground",
-    "SELECTOOLS_BUILDER": "builder",
-    "SELECTOOLS_BUILDER_PROVIDERS": "builder_providers",
-    "SELECTOOLS_ANALYTICS_ROUTE": "analytics_route",
-    "SELECTOOLS_ANALYTICS_ADMIN": "analytics_admin",
-    "SELECTOOLS_WEBSOCKET": "websocket",
+    _RENAMED.get(field.name, f"SELECTOOLS_{field.name.upper()}"): field.name
+    for field in dataclasses.fields(ServingOptions)
 }
 
 

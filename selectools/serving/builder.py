@@ -8,10 +8,10 @@
   stream one run as SSE, like `/stream`.
 
 A spec tried here may use only what the catalog lists: the served agent's
-tools, installed toolkits, the `openai` provider (its key from the server's
-environment) and the factories in `ServingOptions.builder_providers`. Nothing
-a caller sends is imported beyond that, and no secret is ever shown: specs
-refuse secret-looking keys.
+tools, the installed toolkits in `ServingOptions.builder_toolkits`, the
+`openai` provider (its key from the server's environment) and the factories
+in `ServingOptions.builder_providers`. Nothing a caller sends is imported
+beyond that, and no secret is ever shown: specs refuse secret-looking keys.
 """
 
 from __future__ import annotations
@@ -80,6 +80,7 @@ def _catalog_data(agent: Agent, options: ServingOptions) -> dict[str, Any]:
             "note": info.note,
         }
         for info in describe_installed()
+        if info.name in options.builder_toolkits
     ]
     return {
         "tools": tools,
@@ -126,6 +127,11 @@ def _allowed(spec: AgentSpec, known: Mapping[str, Any], options: ServingOptions)
             raise SpecError(f"tools: {tool.ref} is not one of this server's tools.")
         if tool.toolkit is not None and tool.toolkit not in toolkits:
             raise SpecError(f"tools: no installed toolkit is named {tool.toolkit!r}.")
+        if tool.toolkit is not None and tool.toolkit not in options.builder_toolkits:
+            raise SpecError(
+                f"tools: the {tool.toolkit!r} toolkit is not offered by this server's builder "
+                f"(ServingOptions.builder_toolkits); export the spec to run it yourself."
+            )
         if tool.toolkit is not None and tool.settings:  # the page never sends any
             raise SpecError(
                 f"tools: settings for the {tool.toolkit!r} toolkit are not offered by this "

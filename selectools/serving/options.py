@@ -52,6 +52,10 @@ class ServingOptions:
         analytics_admin: `(caller) -> bool`; True lets that caller read everyone's.
         builder_providers: provider factories (`module:name`) the builder may
             try besides `openai` (e.g. a local model's); nothing else is imported.
+        builder_toolkits: the installed toolkits (`selectools.toolkits` entry
+            point names) the builder lists and may try. Only `toolbox` (pure
+            functions) by default: add `"python"` to let builder users run code
+            in the server's sandbox.
         websocket: serve `{prefix}/ws`, the stream's events over a WebSocket with
             run, cancel and approve messages (Flask: needs flask-sock, in the
             flask extra).
@@ -78,6 +82,7 @@ class ServingOptions:
     analytics_admin: Callable[[Caller], bool] | None = None
     websocket: bool = True
     builder_providers: tuple[str, ...] = ()
+    builder_toolkits: tuple[str, ...] = ("toolbox",)
 
 
 @record

@@ -86,7 +86,9 @@ class NotAToolkit:
 
 
 PROVIDERS = (ECHO, f"{HERE}:canceller", f"{HERE}:shouter", f"{HERE}:looper")
-OPTIONS = ServingOptions(builder=True, builder_providers=PROVIDERS)
+# Every installed toolkit offered: these attacks probe what a tried toolkit could reach.
+INSTALLED = ("toolbox", "python", "files", "sql", "chroma", "hubspot", "s3", "salesforce")
+OPTIONS = ServingOptions(builder=True, builder_providers=PROVIDERS, builder_toolkits=INSTALLED)
 
 
 # -- clients --------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from selectools import Agent, ScriptedProvider
+from selectools import Agent, Reply, ScriptedProvider, call
 from selectools.serving import ServingOptions
 from tests.fakes.openai_server import FakeOpenAIServer
 
@@ -57,7 +57,8 @@ def client(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> A
     monkeypatch.setenv("OPENAI_API_KEY", SECRET)
     monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
     make: Callable[[ServingOptions], Any] = request.param
-    return make(ServingOptions(builder=True))
+    offered = ("toolbox", "files", "sql", "mcp", "http")  # to probe what settings could reach
+    return make(ServingOptions(builder=True, builder_toolkits=offered))
 
 
 @pytest.mark.parametrize(
@@ -116,7 +117,9 @@ def test_a_tried_toolkit_never_reads_the_servers_files(
     (tmp_path / "secret.txt").write_text("OPENAI_API_KEY=sk-live-1234")
     monkeypatch.setenv("OPENAI_API_KEY", SECRET)
     options = ServingOptions(
-        builder=True, builder_providers=("tests.fakes.spec_targets:file_reader",)
+        builder=True,
+        builder_providers=("tests.fakes.spec_targets:file_reader",),
+        builder_toolkits=("files",),
     )
     for make in (fastapi_client, flask_client):
         spec = {
@@ -136,3 +139,54 @@ def test_the_export_still_writes_a_base_url(client: Any) -> None:
     status, body = post(client, "/agent/builder/export", {"spec": spec})
     assert status == 200
     assert "http://models.internal/v1" in body["yaml"]
+
+
+def coder(model: str | None = None) -> ScriptedProvider:
+    """A model talked into running code: `run_python`, then it repeats the output."""
+
+    def respond(request: Any) -> Reply | str:
+        last = request.messages[-1]
+        if last.role == "tool":
+            return f"Ran: {last.content}"
+        return Reply(calls=(call("run_python", code="print(6 * 7)"),))
+
+    return ScriptedProvider(responder=respond, model=model or "scripted")
+
+
+CODER = "tests.contract.test_builder_hostile:coder"
+
+
+@pytest.mark.parametrize("make", [fastapi_client, flask_client], ids=["fastapi", "flask"])
+def test_the_builder_runs_no_code_unless_the_server_offers_it(
+    make: Callable[[ServingOptions], Any],
+) -> None:
+    """Before, every installed toolkit that builds without settings was offered, `python`
+    among them: anyone reaching the builder could have a model run code on the server."""
+    client = make(ServingOptions(builder=True, builder_providers=(CODER,)))
+    listed = client.get("/agent/builder/catalog").json
+    listed = listed() if callable(listed) else listed
+    assert [toolkit["name"] for toolkit in listed["toolkits"]] == ["toolbox"]
+    spec = {"provider": {"factory": CODER}, "tools": [{"toolkit": "python"}]}
+    status, body = post(client, "/agent/builder/try", {"spec": spec, "input": "hi"})
+    assert status == 422
+    assert "builder_toolkits" in body["error"]["message"]
+
+
+@pytest.mark.parametrize("make", [fastapi_client, flask_client], ids=["fastapi", "flask"])
+def test_a_server_can_offer_the_python_toolkit_to_its_builder(
+    make: Callable[[ServingOptions], Any],
+) -> None:
+    options = ServingOptions(
+        builder=True, builder_providers=(CODER,), builder_toolkits=("toolbox", "python")
+    )
+    client = make(options)
+    listed = client.get("/agent/builder/catalog").json
+    listed = listed() if callable(listed) else listed
+    assert {toolkit["name"] for toolkit in listed["toolkits"]} == {"toolbox", "python"}
+    spec = {"provider": {"factory": CODER}, "tools": [{"toolkit": "python"}]}
+    answer = client.post("/agent/builder/try", json={"spec": spec, "input": "hi"})
+    text = answer.get_data(as_text=True) if hasattr(answer, "get_data") else answer.text
+    answer.close()
+    assert answer.status_code == 200, text
+    assert "Ran: " in text
+    assert "42" in text

@@ -78,6 +78,24 @@ def test_config_wins_over_constructor_defaults() -> None:
     assert answer.status_code == 413
 
 
+def test_every_serving_option_reaches_a_flask_app() -> None:
+    """Options were copied through a hand-kept list of config keys: one added to
+    ServingOptions without a key (builder_toolkits) was silently dropped for Flask."""
+    import dataclasses
+
+    from selectools.serving import ServingOptions
+
+    chosen = {"keepalive_seconds": 3.0, "builder_toolkits": ("toolbox", "python")}
+    app = Flask(__name__)
+    Selectools(app, agent=echo_agent("ok"), options=ServingOptions(**chosen))
+    served = app.extensions["selectools"].options
+    assert served == ServingOptions(**chosen)
+    keys = {k for k in app.config if k.startswith("SELECTOOLS_")}
+    for field in dataclasses.fields(ServingOptions):
+        key = "SELECTOOLS_STREAM_KEEPALIVE" if field.name == "keepalive_seconds" else None
+        assert (key or f"SELECTOOLS_{field.name.upper()}") in keys, field.name
+
+
 def test_missing_agent_is_a_clear_error() -> None:
     with pytest.raises(ValueError, match="needs an agent"):
         Selectools(Flask(__name__))
