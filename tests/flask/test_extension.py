@@ -85,11 +85,10 @@ def test_every_serving_option_reaches_a_flask_app() -> None:
 
     from selectools.serving import ServingOptions
 
-    chosen = {"keepalive_seconds": 3.0, "builder_toolkits": ("toolbox", "python")}
+    chosen = ServingOptions(keepalive_seconds=3.0, builder_toolkits=("toolbox", "python"))
     app = Flask(__name__)
-    Selectools(app, agent=echo_agent("ok"), options=ServingOptions(**chosen))
-    served = app.extensions["selectools"].options
-    assert served == ServingOptions(**chosen)
+    Selectools(app, agent=echo_agent("ok"), options=chosen)
+    assert app.extensions["selectools"].options == chosen
     keys = {k for k in app.config if k.startswith("SELECTOOLS_")}
     for field in dataclasses.fields(ServingOptions):
         key = "SELECTOOLS_STREAM_KEEPALIVE" if field.name == "keepalive_seconds" else None
