@@ -132,9 +132,13 @@ class ProviderError(SelectoolsError):
 
     @property
     def http_status(self) -> int:
-        # A 400 (bad input) or 429 upstream is the client's to see; anything else is ours (502).
+        # A 400 (bad input) or 429 upstream is the client's to see; an overloaded or
+        # unavailable upstream (503, Anthropic's 529) is a 503: the client may retry
+        # later; anything else is ours (502).
         if self.status_code in (400, 429):
             return self.status_code
+        if self.status_code in (503, 529):
+            return 503
         return self.default_status
 
 

@@ -109,7 +109,8 @@ ERROR_STATUSES = {  # every error status an agent route answers, for API docs
     "(see Retry-After)",
     500: "An unexpected failure (logged; the answer reveals nothing)",
     502: "The model provider failed or rejected our credentials",
-    503: "Every model provider is down or switched off by a circuit breaker (see Retry-After)",
+    503: "The model provider is overloaded or unavailable, or every provider is down or "
+    "switched off by a circuit breaker (see Retry-After)",
     504: "The run or the provider timed out",
 }
 SessionId = Annotated[

@@ -224,7 +224,7 @@ def test_errors_are_translated(anthropic_server: FakeAnthropicServer, stream: bo
     overloaded = fail()
     assert overloaded.status_code == 529
     assert "overloaded" in str(overloaded)
-    assert overloaded.http_status == 502
+    assert overloaded.http_status == 503  # retry later, not a broken gateway (502)
     assert isinstance(fail(), ContextLengthError)
     bad = fail()
     assert bad.http_status == 400

@@ -155,7 +155,8 @@ def test_errors_are_translated(bedrock_server: FakeBedrockServer) -> None:
     invalid = fail()
     assert invalid.http_status == 400
     assert "bad field" not in str(invalid)
-    assert fail().status_code == 503
+    unavailable = fail()
+    assert (unavailable.status_code, unavailable.http_status) == (503, 503)
     assert bedrock_server.count == 5  # botocore retried nothing underneath
 
 
