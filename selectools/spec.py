@@ -3,7 +3,8 @@
 A spec names everything and holds no secrets: tools are `module:name`
 references (a tool, a typed function, a toolkit, or a list of them) or
 toolkits published under the `selectools.toolkits` entry point; the provider
-is chosen by name and reads its key from the environment (`OPENAI_API_KEY`).
+is chosen by name (`openai`, `anthropic`, `bedrock`) and reads its key from the
+environment (`OPENAI_API_KEY`, `ANTHROPIC_API_KEY`, the AWS credential chain).
 Any key that looks like a credential (`api_key`, `token`, `password`, ...) is
 refused, so a spec can be committed and shared.
 
@@ -62,7 +63,14 @@ __all__ = [
     "with_approval",
 ]
 
-PROVIDERS = ("openai",)  # providers a spec names; others through `factory: module:name`
+# Providers a spec names (others through `factory: module:name`): the class `selectools`
+# exports, where its credentials come from, and whether it takes a `base_url`.
+_NAMED_PROVIDERS = {
+    "openai": ("OpenAIProvider", "OPENAI_API_KEY", True),
+    "anthropic": ("AnthropicProvider", "ANTHROPIC_API_KEY", True),
+    "bedrock": ("BedrockProvider", "the AWS credential chain (AWS_PROFILE, ...)", False),
+}
+PROVIDERS = tuple(_NAMED_PROVIDERS)
 _DOTTED = r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*"
 _REFERENCE = re.compile(rf"^{_DOTTED}:{_DOTTED}$")  # what `from module import name` takes
 _SECRET = re.compile(
@@ -98,17 +106,24 @@ class _Strict(BaseModel):
 class ProviderSpec(_Strict):
     """Which model answers: a provider by name, or your own factory `module:name`."""
 
-    name: Literal["openai"] = "openai"
+    name: Literal["openai", "anthropic", "bedrock"] = "openai"
     model: str | None = None
-    base_url: str | None = Field(default=None, description="An OpenAI-compatible server.")
+    base_url: str | None = Field(
+        default=None, description="The openai or anthropic API at another address."
+    )
     factory: _Reference | None = Field(default=None, description="`module:callable` -> Provider.")
 
     @model_validator(mode="after")
-    def _base_url_is_for_openai_by_name(self) -> ProviderSpec:
+    def _base_url_is_for_a_provider_by_name(self) -> ProviderSpec:
         if self.factory is not None and self.base_url is not None:
             raise ValueError(
-                "base_url is for the openai provider by name; a factory builds its own "
+                "base_url is for a provider by name; a factory builds its own "
                 "provider, so give it the URL there (or drop factory)"
+            )
+        if self.base_url is not None and not _NAMED_PROVIDERS[self.name][2]:
+            raise ValueError(
+                f"base_url is for openai and anthropic; {self.name} finds its endpoint "
+                f"in the AWS configuration"
             )
         return self
 
@@ -345,13 +360,16 @@ class AgentSpec(_Strict):
                     f"that makes a provider."
                 )
             return made(spec.model) if spec.model is not None else made()
-        from .providers.openai import OpenAIProvider
+        from . import providers
 
-        # OpenAIProvider retries itself (one retry layer): the spec's retry configures it.
-        retry = self._retry()
-        if retry is None:
-            return OpenAIProvider(spec.model, base_url=spec.base_url)
-        return OpenAIProvider(spec.model, base_url=spec.base_url, retry=retry)
+        # A provider by name retries itself (one retry layer): the spec's retry configures it.
+        named = getattr(providers, _NAMED_PROVIDERS[spec.name][0])
+        options: dict[str, Any] = {}
+        if spec.base_url is not None:
+            options["base_url"] = spec.base_url
+        if (retry := self._retry()) is not None:
+            options["retry"] = retry
+        return named(spec.model, **options)
 
     def _retry(self) -> Any:
         if self.policies.retry is None:
@@ -636,7 +654,8 @@ def _python_code(spec: AgentSpec) -> str:
         imports.append(f"from {module} import {attribute.split('.')[0]}")
         provider_expr = f"{attribute}({provider.model!r})" if provider.model else f"{attribute}()"
     else:
-        imports.append("from selectools import OpenAIProvider")
+        class_name, credentials, _ = _NAMED_PROVIDERS[provider.name]
+        imports.append(f"from selectools import {class_name}")
         provider_args = [repr(provider.model)] if provider.model else []
         if provider.base_url:
             provider_args.append(f"base_url={provider.base_url!r}")
@@ -644,8 +663,8 @@ def _python_code(spec: AgentSpec) -> str:
             retry = spec.policies.retry
             imports.append("from selectools.policies import Retry")
             provider_args.append(f"retry=Retry({retry.attempts}, max_time={retry.max_time!r})")
-        provider_expr = f"OpenAIProvider({', '.join(provider_args)})"
-        lines.append("# The key comes from the environment: OPENAI_API_KEY.")
+        provider_expr = f"{class_name}({', '.join(provider_args)})"
+        lines.append(f"# The credentials come from the environment: {credentials}.")
     policy_exprs: list[str] = []
     if spec.policies.cache is not None:
         imports.append("from selectools.policies import ResponseCache")

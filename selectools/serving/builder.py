@@ -9,7 +9,8 @@
 
 A spec tried here may use only what the catalog lists: the served agent's
 tools, the installed toolkits in `ServingOptions.builder_toolkits`, the
-`openai` provider (its key from the server's environment) and the factories
+providers by name (`openai`, `anthropic`, `bedrock`: their endpoints and keys
+from the server's environment) and the factories
 in `ServingOptions.builder_providers`. Nothing a caller sends is imported
 beyond that, and no secret is ever shown: specs refuse secret-looking keys.
 """
@@ -144,7 +145,8 @@ def _allowed(spec: AgentSpec, known: Mapping[str, Any], options: ServingOptions)
     if spec.provider.base_url is not None:  # it would send the server's key to that URL
         raise SpecError(
             "provider.base_url is not offered by this server: a tried agent uses the "
-            "server's own OpenAI endpoint and key. Export the spec to point it elsewhere."
+            "provider's endpoint and key from the server's environment. Export the spec "
+            "to point it elsewhere."
         )
 
 

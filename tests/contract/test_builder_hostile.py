@@ -12,6 +12,7 @@ import pytest
 
 from selectools import Agent, Reply, ScriptedProvider, call
 from selectools.serving import ServingOptions
+from tests.fakes.anthropic_server import AnthropicReply, FakeAnthropicServer
 from tests.fakes.openai_server import FakeOpenAIServer
 
 SECRET = "sk-server-secret-0000"
@@ -66,6 +67,7 @@ def client(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> A
     [
         {"name": "openai", "base_url": "{url}"},
         {"name": "openai", "model": "gpt-4o-mini", "base_url": "{url}/v1"},
+        {"name": "anthropic", "base_url": "{url}"},
     ],
 )
 def test_a_tried_spec_cannot_send_the_servers_key_to_its_own_url(
@@ -190,3 +192,26 @@ def test_a_server_can_offer_the_python_toolkit_to_its_builder(
     assert answer.status_code == 200, text
     assert "Ran: " in text
     assert "42" in text
+
+
+@pytest.mark.parametrize("make", [fastapi_client, flask_client], ids=["fastapi", "flask"])
+def test_a_tried_spec_may_name_anthropic_at_the_servers_own_endpoint(
+    make: Callable[[ServingOptions], Any],
+    anthropic_server: FakeAnthropicServer,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Providers by name are offered like `openai`: endpoint and key from the server."""
+    monkeypatch.setenv("ANTHROPIC_API_KEY", SECRET)
+    monkeypatch.setenv("ANTHROPIC_BASE_URL", anthropic_server.base_url)
+    anthropic_server.add(AnthropicReply(text="Hello from Claude."))
+    client = make(ServingOptions(builder=True))
+    listed = client.get("/agent/builder/catalog").json
+    listed = listed() if callable(listed) else listed
+    assert listed["providers"][:3] == ["openai", "anthropic", "bedrock"]
+    spec = {"provider": {"name": "anthropic", "model": "claude-z"}}
+    answer = client.post("/agent/builder/try", json={"spec": spec, "input": "hi"})
+    text = answer.get_data(as_text=True) if hasattr(answer, "get_data") else answer.text
+    answer.close()
+    assert answer.status_code == 200, text
+    assert "Hello from Claude." in text
+    assert anthropic_server.requests[0]["model"] == "claude-z"

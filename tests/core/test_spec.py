@@ -9,11 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from selectools import Agent, OpenAIProvider, ScriptedProvider
+from selectools import Agent, AnthropicProvider, BedrockProvider, OpenAIProvider, ScriptedProvider
 from selectools.errors import CircuitOpenError, ProviderError
 from selectools.policies import CircuitBreaker, RateLimiter, ResponseCache, Retry
 from selectools.spec import AgentSpec, SpecError
 from selectools.tools.tool import Tool
+from tests.fakes.anthropic_server import AnthropicReply, FakeAnthropicServer
+from tests.fakes.bedrock_server import BedrockReply, FakeBedrockServer
 from tests.fakes.openai_server import FakeOpenAIServer, FakeReply
 
 SPEC = {
@@ -78,6 +80,84 @@ def test_openai_by_name_reads_its_key_from_the_environment(
     assert openai_server.requests[0]["model"] == "gpt-4o-mini"
 
 
+def test_anthropic_by_name_reads_its_key_from_the_environment(
+    tmp_path: Path, anthropic_server: FakeAnthropicServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-from-env")
+    path = tmp_path / "agent.yaml"
+    path.write_text(
+        "name: claude\n"
+        f"provider: {{name: anthropic, model: claude-x, base_url: '{anthropic_server.base_url}'}}\n"
+        "tools: [tests.fakes.spec_targets:order_status]\n"
+        "policies: {retry: {attempts: 2}}\n"
+    )
+    anthropic_server.add(
+        AnthropicReply(tool_uses=[("order_status", {"order_id": 1002})]),
+        AnthropicReply(status=529, error_type="overloaded_error"),  # the spec's retry
+        AnthropicReply(text="Processing."),
+    )
+    agent = Agent.from_spec(path)
+    assert isinstance(agent.provider, AnthropicProvider)
+    result = agent.run("Order 1002?")
+    assert result.text == "Processing."
+    assert result.tool_calls[0].output == "processing"
+    sent = anthropic_server.headers[0]
+    assert "sk-ant-from-env" in (sent.get("x-api-key"), sent.get("authorization", "")[7:])
+    assert anthropic_server.requests[0]["model"] == "claude-x"
+    assert anthropic_server.count == 3
+
+
+def test_bedrock_by_name_uses_the_aws_configuration(
+    bedrock_server: FakeBedrockServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AWS_ENDPOINT_URL_BEDROCK_RUNTIME", bedrock_server.endpoint_url)
+    spec = {
+        "provider": {"name": "bedrock", "model": "anthropic.claude-y"},
+        "tools": ["tests.fakes.spec_targets:order_status"],
+    }
+    bedrock_server.add(
+        BedrockReply(tool_uses=[("order_status", {"order_id": 1001})]),
+        BedrockReply(text="Shipped."),
+    )
+    agent = AgentSpec.parse(spec).build()
+    assert isinstance(agent.provider, BedrockProvider)
+    result = agent.run("Order 1001?")
+    assert result.text == "Shipped."
+    assert result.tool_calls[0].output == "shipped"
+    assert bedrock_server.count == 2
+    with pytest.raises(SpecError, match="base_url is for openai and anthropic"):
+        AgentSpec.parse({"provider": {"name": "bedrock", "base_url": "http://127.0.0.1:9"}})
+
+
+@pytest.mark.parametrize(
+    ("name", "provider_class"),
+    [("openai", OpenAIProvider), ("anthropic", AnthropicProvider), ("bedrock", BedrockProvider)],
+)
+def test_the_python_export_names_the_same_provider(
+    name: str, provider_class: type, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for key in (
+        "OPENAI_API_KEY",
+        "ANTHROPIC_API_KEY",
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+    ):
+        monkeypatch.setenv(key, "from-env")
+    chosen = {"name": name, "model": "m-1"}
+    if name != "bedrock":
+        chosen["base_url"] = "http://127.0.0.1:9/v1"
+    spec = AgentSpec.parse({"provider": chosen, "policies": {"retry": {"attempts": 4}}})
+    namespace: dict[str, object] = {}
+    exec(compile(spec.to_python(), "exported.py", "exec"), namespace)
+    exported = namespace["agent"]
+    assert isinstance(exported, Agent)
+    for agent in (exported, spec.build()):
+        assert type(agent.provider) is provider_class
+        assert agent.provider.model == "m-1"
+        assert getattr(agent.provider, "base_url", None) == chosen.get("base_url")
+        assert agent.provider.retry.attempts == 4  # type: ignore[attr-defined]
+
+
 def test_installed_toolkits_by_entry_point_name_and_only() -> None:
     spec = AgentSpec.parse(
         {
@@ -109,7 +189,7 @@ def test_secrets_are_refused_wherever_they_hide(data: dict[str, object], message
     [
         ({"modle": "x"}, "modle: Extra inputs are not permitted"),
         ({"limits": {"max_iterations": 0}}, "limits.max_iterations"),
-        ({"provider": {"name": "anthropic"}}, "provider.name"),
+        ({"provider": {"name": "gemini"}}, "provider.name"),
         ({"tools": ["no colon here"]}, "tools.0.ref"),
         ({"tools": [{"ref": "a:b", "toolkit": "c"}]}, "exactly one of 'ref'"),
         ({"tools": [{}]}, "exactly one of 'ref'"),
@@ -274,7 +354,7 @@ def test_approval_marks_the_named_tools_or_says_what_is_missing() -> None:
 
 def test_a_base_url_beside_a_factory_is_refused_not_dropped() -> None:
     """Before, the factory was called with the model only and the URL silently ignored."""
-    with pytest.raises(SpecError, match="base_url is for the openai provider by name"):
+    with pytest.raises(SpecError, match="base_url is for a provider by name"):
         AgentSpec.parse(
             {
                 "provider": {

@@ -35,7 +35,8 @@
     for (const c of document.querySelectorAll("[data-toolkit]:checked")) tools.push({ toolkit: c.dataset.toolkit });
     const chosen = new Set([...document.querySelectorAll("[data-tool]:checked")].map((c) => c.dataset.tool));
     const approval = [...document.querySelectorAll("[data-approval]:checked")].map((c) => c.dataset.approval).filter((n) => chosen.has(n));
-    const provider = $("provider").value === "openai" ? { name: "openai" } : { factory: $("provider").value };
+    const picked = $("provider").value;  // a provider by name, or a `module:name` factory
+    const provider = picked.includes(":") ? { factory: picked } : { name: picked };
     if ($("model").value) provider.model = $("model").value;
     const limits = { max_iterations: number("max_iterations"), run_timeout: number("run_timeout"), tool_timeout: number("tool_timeout") };
     const policies = {};
