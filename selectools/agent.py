@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from .approval.flow import Resumption, resume, resume_sync
 from .config import AgentConfig
 from .events import Event, RunFinished
-from .loop import Run, RunSetup, drive, drive_async
+from .loop import AsyncRunEvents, Run, RunEvents, RunSetup, drive, drive_async
 from .memory import ConversationMemory
 from .messages import RunInput
 from .observers import ObserverHub, checked_observers
@@ -251,10 +251,10 @@ class Agent:
         config: AgentConfig | Mapping[str, Any] | None = None,
         output_type: Any = None,
         output_retries: int = 2,
-    ) -> Iterator[Event]:
+    ) -> RunEvents:
         """Yield events as they happen; the last one is RunFinished with the result."""
         run = self._run(input, session_id, identity, metadata, config, output_type, output_retries)
-        return structured_events(drive(run, stream_model=True), output_type)
+        return RunEvents(run, structured_events(drive(run, stream_model=True), output_type))
 
     def astream(
         self,
@@ -266,10 +266,11 @@ class Agent:
         config: AgentConfig | Mapping[str, Any] | None = None,
         output_type: Any = None,
         output_retries: int = 2,
-    ) -> AsyncIterator[Event]:
+    ) -> AsyncRunEvents:
         """Async `stream()`. Close it (or cancel the task) to stop the run and its tools."""
         run = self._run(input, session_id, identity, metadata, config, output_type, output_retries)
-        return astructured_events(drive_async(run, stream_model=True), output_type)
+        events = astructured_events(drive_async(run, stream_model=True), output_type)
+        return AsyncRunEvents(run, events)
 
     async def abatch(
         self,
@@ -479,13 +480,15 @@ class Agent:
         config: AgentConfig | Mapping[str, Any] | None = None,
         output_type: Any = None,
         output_retries: int = 2,
-    ) -> Iterator[Event]:
+    ) -> RunEvents:
         """`resume`, yielding events; the approval is claimed before this returns."""
         run, resumed = resume_sync(
             self._setup(), self.config, key, decisions, identity, overrides=config
         )
         output = self._ask_for_output_again(run, resumed, output_type, output_retries)
-        return structured_events(drive(run, stream_model=True, resumed=resumed), output)
+        return RunEvents(
+            run, structured_events(drive(run, stream_model=True, resumed=resumed), output)
+        )
 
     async def aresume_stream(
         self,
@@ -496,13 +499,14 @@ class Agent:
         config: AgentConfig | Mapping[str, Any] | None = None,
         output_type: Any = None,
         output_retries: int = 2,
-    ) -> AsyncIterator[Event]:
+    ) -> AsyncRunEvents:
         """Async `resume_stream`: awaiting it claims the approval (errors raise here)."""
         run, resumed = await resume(
             self._setup(), self.config, key, decisions, identity, overrides=config
         )
         output = self._ask_for_output_again(run, resumed, output_type, output_retries)
-        return astructured_events(drive_async(run, stream_model=True, resumed=resumed), output)
+        events = astructured_events(drive_async(run, stream_model=True, resumed=resumed), output)
+        return AsyncRunEvents(run, events)
 
     def _ask_for_output_again(
         self, run: Run, resumed: Resumption, output_type: Any, retries: int

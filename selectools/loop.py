@@ -17,6 +17,7 @@ makes model calls on the bridge loop so the deadline holds mid-call.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 import queue
 import threading
@@ -50,7 +51,7 @@ from .events import (
     event_hook,
 )
 from .memory import ConversationMemory, Selection, Summarized
-from .messages import Message, RunInput, ToolCall, coerce_messages
+from .messages import NO_INPUT, Message, RunInput, ToolCall, coerce_messages
 from .observers import ObserverHub
 from .providers.base import (
     ModelRequest,
@@ -72,14 +73,15 @@ from .tools.calling import (
     shortest_timeout,
 )
 from .tools.tool import ToolSnapshot
-from .usage import NO_USAGE, UsageTotals
+from .unicode import well_formed
+from .usage import NO_USAGE, Usage, UsageTotals
 
 if TYPE_CHECKING:
     import asyncio
 
     from .policies import ToolPolicy
 
-__all__ = ["Run", "RunSetup", "drive", "drive_async"]
+__all__ = ["AsyncRunEvents", "Run", "RunEvents", "RunSetup", "drive", "drive_async"]
 
 
 @frozen.record
@@ -119,7 +121,7 @@ class Run:
         self.context = RunContext(self.run_id, session_id, identity, dict(metadata or ()))
         self.input_messages = coerce_messages(input)
         if not self.input_messages:
-            raise InvalidInputError("A run needs input: a prompt string or at least one message.")
+            raise InvalidInputError(NO_INPUT)
         self.deadline = (
             time.monotonic() + config.run_timeout if config.run_timeout is not None else None
         )
@@ -238,9 +240,10 @@ class Run:
         self.usage = response.usage if self.usage is NO_USAGE else self.usage + response.usage
         self.model = response.model or self.model
         self.provider = response.provider or self.provider
-        self.new_messages.append(response.message)
+        message = _well_formed(response.message)
+        self.new_messages.append(message)
         tools = self.setup.tools.tools
-        return [prepare(tools, call, self.context) for call in response.message.tool_calls]
+        return [prepare(tools, call, self.context) for call in message.tool_calls]
 
     def add_results(self, records: list[ToolCallRecord]) -> None:
         for record in records:
@@ -294,6 +297,64 @@ class Run:
             f"The run took longer than run_timeout={self.config.run_timeout:g} s and was "
             f"stopped. Raise AgentConfig.run_timeout or give tools tighter timeouts."
         )
+
+
+# -- a run's events, with what it used so far --------------------------------------------
+
+
+class _RunView:
+    """What a caller holding a run's events may read of the run itself."""
+
+    __slots__ = ("_run",)
+
+    def __init__(self, run: Run) -> None:
+        self._run = run
+
+    @property
+    def run_id(self) -> str:
+        return self._run.run_id
+
+    @property
+    def usage(self) -> Usage:
+        """What the run's model calls used so far (the sum of their usages)."""
+        return self._run.usage
+
+
+class RunEvents(_RunView, Iterator[Event]):
+    """The events of one run (`Agent.stream`), and what the run has used so far.
+
+    `usage` is readable at any point, also after the run was stopped early (the
+    stream closed): a quota charges a run cut short for the model calls it made.
+    """
+
+    __slots__ = ("_events",)
+
+    def __init__(self, run: Run, events: Iterator[Event]) -> None:
+        super().__init__(run)
+        self._events = events
+
+    def __next__(self) -> Event:
+        return next(self._events)
+
+    def close(self) -> None:
+        """Stop the run (and its tools), as closing its generator does."""
+        close_stream(self._events)
+
+
+class AsyncRunEvents(_RunView, AsyncIterator[Event]):
+    """Async `RunEvents` (`Agent.astream`): close it (`aclose()`) to stop the run."""
+
+    __slots__ = ("_events",)
+
+    def __init__(self, run: Run, events: AsyncIterator[Event]) -> None:
+        super().__init__(run)
+        self._events = events
+
+    async def __anext__(self) -> Event:
+        return await anext(self._events)
+
+    async def aclose(self) -> None:
+        await aclose_stream(self._events)
 
 
 # -- the sync driver ------------------------------------------------------------------
@@ -398,7 +459,7 @@ def _model_call_sync(
     try:
         for item in chunks:
             if isinstance(item, TextChunk):
-                yield TextDelta(run.run_id, item.text)
+                yield TextDelta(run.run_id, well_formed(item.text))
             else:
                 response = item
     except TimeoutError:
@@ -454,7 +515,7 @@ async def drive_async(
                             except StopAsyncIteration:
                                 break
                             if isinstance(item, TextChunk):
-                                yield TextDelta(run.run_id, item.text)
+                                yield TextDelta(run.run_id, well_formed(item.text))
                             else:
                                 response = item
                     finally:
@@ -605,6 +666,22 @@ async def _call_tools_streaming(
 
 
 # -- shared pieces --------------------------------------------------------------------
+
+
+def _well_formed(message: Message) -> Message:
+    """The model's message, its text and arguments without lone surrogates (what every
+    store, log and HTTP answer after it could not encode); the same object when clean."""
+    content = message.content
+    if (content is None or content.isascii()) and all(
+        call.arguments.isascii() for call in message.tool_calls
+    ):
+        return message
+    calls = tuple(
+        dataclasses.replace(call, arguments=well_formed(call.arguments))
+        for call in message.tool_calls
+    )
+    text = None if content is None else well_formed(content)
+    return dataclasses.replace(message, content=text, tool_calls=calls)
 
 
 def _stopped(run: Run) -> RunFailed:

@@ -10,7 +10,7 @@ from .content import ContentPart, parse_part
 from .errors import InvalidInputError
 from .frozen import record
 
-__all__ = ["ContentPart", "Message", "Role", "RunInput", "ToolCall", "coerce_messages"]
+__all__ = ["NO_INPUT", "ContentPart", "Message", "Role", "RunInput", "ToolCall", "coerce_messages"]
 
 Role = Literal["system", "user", "assistant", "tool"]
 _ROLES = frozenset(("system", "user", "assistant", "tool"))
@@ -158,6 +158,8 @@ def _split_parts(
     text = "".join(part.text or "" for part in parts if part.type == "text")
     return text, parts if any(part.is_media for part in parts) else ()
 
+
+NO_INPUT = "A run needs input: a prompt string or at least one message."
 
 RunInput: TypeAlias = "str | Message | Mapping[str, Any] | Sequence[Message | Mapping[str, Any]]"
 """What a run accepts: a prompt, a message, a message dict, or a list of messages."""

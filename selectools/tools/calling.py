@@ -24,6 +24,7 @@ from ..errors import ToolArgumentError
 from ..frozen import record
 from ..messages import ToolCall
 from ..results import ToolCallRecord
+from ..unicode import well_formed
 from .streaming import ProgressSink, drain_async, drain_sync
 from .tool import Tool, ToolInterceptor, format_tool_result
 from .toolkit import ToolkitError
@@ -412,7 +413,7 @@ def _succeeded(
         call.arguments,
         invocation.arguments,
         value,
-        value if type(value) is str else format_tool_result(value),
+        well_formed(value if type(value) is str else format_tool_result(value)),
         None,
         None,
         _elapsed_ms(invocation.started if started is None else started),
@@ -447,8 +448,8 @@ def _failed(
         name=call.name,
         raw_arguments=call.arguments,
         arguments=invocation.arguments if invocation is not None else None,
-        output=f"Error: {message}",
-        error=message,
+        output=well_formed(f"Error: {message}"),
+        error=well_formed(message),
         error_type=kind,
         duration_ms=_duration(invocation, started),
     )

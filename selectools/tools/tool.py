@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Generic, Protocol, overload
 from ..context import RunContext
 from ..errors import ToolArgumentError, ToolDefinitionError, refuse_class
 from ..frozen import record
+from ..unicode import decodes_to_lone_surrogate
 from .results import format_tool_result
 from .schema import describe_function
 from .streaming import is_streaming_callable
@@ -130,6 +131,12 @@ class Tool(Generic[P, R]):
 
     def parse_arguments(self, raw: str | Mapping[str, Any]) -> dict[str, Any]:
         """Validate what the model sent; ToolArgumentError says what to fix."""
+        if isinstance(raw, str) and decodes_to_lone_surrogate(raw):
+            raise ToolArgumentError(
+                f"Arguments for tool '{self.name}' hold a lone UTF-16 surrogate (an escape "
+                f"like \\ud800 without its pair), which is not text. Send the characters "
+                f"themselves, or complete pairs."
+            )
         if self.args_model is not None and isinstance(raw, str) and raw.strip():
             try:  # fast path: pydantic parses and validates the JSON in one pass
                 return dict(self.args_model.model_validate_json(raw).__dict__)

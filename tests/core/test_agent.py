@@ -502,3 +502,28 @@ def test_exhausted_script_says_what_to_do() -> None:
     agent = Agent([add], ScriptedProvider([call("add", a=1, b=2)]))
     with pytest.raises(ProviderError, match="Add a final text step"):
         agent.run("go")
+
+
+async def test_a_stopped_stream_still_tells_what_its_model_calls_used() -> None:
+    """A quota charges a run cut short: `usage` is readable after the stream was closed."""
+    provider = ScriptedProvider([call("add", a=1, b=2), "3"])
+    events = Agent([add], provider).astream("1 + 2?")
+    async for event in events:
+        if isinstance(event, ToolCallStarted):
+            break
+    first = events.usage
+    await events.aclose()
+    assert first.requests == 1
+    assert first.input_tokens > 0
+    assert events.usage == first  # stopped: no second model call
+    assert provider.remaining == 1
+    assert len(events.run_id) == 32
+
+
+def test_a_sync_stream_tells_its_usage_as_it_goes() -> None:
+    provider = ScriptedProvider([call("add", a=1, b=2), "3"])
+    events = Agent([add], provider).stream("1 + 2?")
+    usages = [events.usage.requests for _ in events]
+    assert usages[0] == 0  # nothing asked yet when the run started
+    assert usages[-1] == 2
+    events.close()
