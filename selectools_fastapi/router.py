@@ -34,6 +34,7 @@ from selectools.serving import (
     listing,
     pages,
     read_async,
+    refuse_duplicate_keys,
     wire,
     wire_pages,
 )
@@ -272,20 +273,20 @@ class AgentRouter(APIRouter):
             @with_caller
             async def mcp_endpoint(request: Request, caller: Caller = who) -> Response:
                 """The agent's tools over MCP (streamable HTTP)."""
-                return _MountedMCP(mcp_asgi, await request.body(), caller.identity)
+                return _MountedMCP(mcp_asgi, await request.body(), caller)
 
 
 class _MountedMCP(Response):
     """Hands the request (its body already read under the limit) to the MCP app."""
 
-    def __init__(self, app: Any, body: bytes, identity: str | None) -> None:
+    def __init__(self, app: Any, body: bytes, caller: Caller) -> None:
         super().__init__()
         self.app = app
         self.request_body = body
-        self.identity = identity
+        self.caller = caller
 
     async def __call__(self, scope: Scope, receive: Receive, send: Any) -> None:
-        from selectools.mcp import IDENTITY_KEY
+        from selectools.mcp import IDENTITY_KEY, METADATA_KEY
 
         sent = False
 
@@ -296,7 +297,11 @@ class _MountedMCP(Response):
                 return {"type": "http.request", "body": self.request_body, "more_body": False}
             return await receive()
 
-        state = {**dict(scope.get("state") or {}), IDENTITY_KEY: self.identity}
+        state = {
+            **dict(scope.get("state") or {}),
+            IDENTITY_KEY: self.caller.identity,
+            METADATA_KEY: self.caller.metadata,
+        }
         await self.app({**scope, "state": state}, replay, send)
 
 
@@ -401,6 +406,7 @@ def _route_class(options: ServingOptions) -> type[APIRoute]:
                             options.max_body_bytes, request.headers.get("content-length")
                         )
                         raw = await read_async(request.stream(), budget)
+                        refuse_duplicate_keys(raw)
                         request = _ReadBody(request.scope, request.receive, raw)
                     return await handler(request)
                 except ClientDisconnect:  # gone mid-body: nobody reads the answer

@@ -219,8 +219,17 @@ def _add_mcp(bp: Blueprint, agent: AgentSource) -> None:
     @bp.route("/mcp", methods=["GET", "POST", "DELETE"])
     @_answers_our_errors
     def mcp() -> Response:
+        if request.method == "GET":  # the SDK's server-to-client stream: a WSGI view
+            # answers whole, so it would wait forever; MCP lets a server say 405 here.
+            return Response(
+                b'{"error":{"type":"method_not_allowed","message":"This MCP endpoint does '
+                b'not offer a GET stream; POST JSON-RPC requests."}}',
+                405,
+                {"Allow": "POST, DELETE", "Content-Type": "application/json"},
+            )
         budget = BodyBudget(_state().options.max_body_bytes, request.headers.get("Content-Length"))
         body = read_sync(request.stream.read, budget)
+        caller = _caller()
         status, headers, content = run_coroutine_sync(
             answer_once(
                 asgi,
@@ -228,7 +237,8 @@ def _add_mcp(bp: Blueprint, agent: AgentSource) -> None:
                 headers=list(request.headers.items()),
                 body=body,
                 query_string=request.query_string,
-                identity=_caller().identity,
+                identity=caller.identity,
+                metadata=caller.metadata,
             )
         )
         return Response(content, status, headers)

@@ -24,6 +24,10 @@ class InMemoryAnalyticsStore:
             self._tools.extend(tools)
             self._runs.append(fact)
 
+    def add_tools(self, tools: Sequence[ToolFact]) -> None:
+        with self._lock:
+            self._tools.extend(tools)
+
     def facts(self, query: AnalyticsQuery) -> tuple[list[ToolFact], list[RunFact]]:
         with self._lock:
             tools, runs = list(self._tools), list(self._runs)

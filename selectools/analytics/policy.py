@@ -116,7 +116,10 @@ class Analytics(ToolPolicy):
             session_id=context.session_id,
         )
         with self._lock:
-            self._calls.setdefault(context.run_id, []).append(fact)
+            if context.run_id in self._runs:  # written with its run, at the end
+                self._calls.setdefault(context.run_id, []).append(fact)
+                return
+        self.store.add_tools([fact])  # outside a run (over MCP): nothing ends it
 
 
 class _NotingProvider(ProviderWrapper):

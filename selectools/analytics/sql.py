@@ -91,6 +91,11 @@ class SQLAnalyticsStore:
                 conn.execute(self.tools.insert(), [_row(tool) for tool in tools])
             conn.execute(self.runs.insert().values(**_row(fact)))
 
+    def add_tools(self, tools: Sequence[ToolFact]) -> None:
+        if tools:
+            with self.engine.begin() as conn:
+                conn.execute(self.tools.insert(), [_row(tool) for tool in tools])
+
     def facts(self, query: AnalyticsQuery) -> tuple[list[ToolFact], list[RunFact]]:
         with self.engine.connect() as conn:
             tools = conn.execute(self._select(self.tools, query)).mappings().all()

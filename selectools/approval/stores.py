@@ -21,7 +21,13 @@ from ..sessions.in_memory import InMemorySessionStore
 from .errors import ApprovalStoreError
 from .records import PendingApproval
 
-__all__ = ["ApprovalStore", "InMemoryApprovalStore", "approval_store_for"]
+__all__ = [
+    "ApprovalStore",
+    "InMemoryApprovalStore",
+    "approval_store_for",
+    "awithdraw_session",
+    "withdraw_session",
+]
 
 
 @runtime_checkable
@@ -82,6 +88,33 @@ class InMemoryApprovalStore:
 
     async def atake(self, approval_id: str) -> bool:
         return self.take(approval_id)
+
+
+_MOST_WITHDRAWN = 100  # pending approvals one session could have piled up
+
+
+def withdraw_session(sessions: Any, session_id: str) -> int:
+    """Mark the session's pending approvals decided (its conversation was forgotten:
+    deciding them would run its tools and write it back); how many there were."""
+    store = approval_store_for(sessions)
+    withdrawn = 0
+    for _ in range(_MOST_WITHDRAWN):
+        found = store.find(session_id)
+        if found is None or found.session_id != session_id or not found.pending:
+            break  # (an approval id equal to this session id is someone else's: untouched)
+        withdrawn += store.take(found.id)
+    return withdrawn
+
+
+async def awithdraw_session(sessions: Any, session_id: str) -> int:
+    store = approval_store_for(sessions)
+    withdrawn = 0
+    for _ in range(_MOST_WITHDRAWN):
+        found = await store.afind(session_id)
+        if found is None or found.session_id != session_id or not found.pending:
+            break
+        withdrawn += await store.atake(found.id)
+    return withdrawn
 
 
 _made: weakref.WeakKeyDictionary[Any, ApprovalStore] = weakref.WeakKeyDictionary()

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..extras import require
 from ..sql_schema import create_tables, engine_for
+from ..unicode import storable
 from .records import AuditRecord
 from .sinks import AuditQuery
 
@@ -77,10 +78,13 @@ class SQLAuditSink:
         return ";\n\n".join(statements) + ";\n"
 
     def write(self, record: AuditRecord) -> None:
-        row: dict[str, Any] = record.to_dict()
+        row: dict[str, Any] = {
+            key: storable(value) if isinstance(value, str) else value
+            for key, value in record.to_dict().items()
+        }  # a NUL or a lone surrogate from a caller or a model never loses the record
         row.pop("id")
         row["time"] = record.time
-        row["arguments"] = json.dumps(row["arguments"], ensure_ascii=False, default=str)
+        row["arguments"] = json.dumps(row["arguments"], ensure_ascii=True, default=str)
         with self.engine.begin() as conn:
             conn.execute(self.table.insert().values(**row))
 

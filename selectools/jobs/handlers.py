@@ -52,6 +52,7 @@ def submit_job(
                     f"An input is {request.input_chars()} characters; the limit is "
                     f"{options.max_input_chars}. Shorten it."
                 )
+            request.run_input()  # what /invoke refuses (no messages, a part without a url)
         admission = admission_for(options)
         admission.arrive_sync(caller)  # a job is one request
         admission.before_run_sync(caller)
@@ -114,16 +115,21 @@ def job_events(
     try:
         _visible(jobs, job_id, caller)
         after = _event_number(last_event_id)
+        if after and not jobs.store.events(job_id, after - 1):  # no event `after` was sent
+            raise InvalidRequestError(_NOT_SENT)
     except Exception as exc:
         return Answer.failure(exc)
     return Stream(_frames(jobs, job_id, options, after))
 
 
+_NOT_SENT = "Last-Event-ID must be the `id` of an event this stream sent."
+
+
 def _event_number(last_event_id: str | None) -> int:
     if last_event_id is None or last_event_id == "":
         return 0
-    if not last_event_id.isdigit() or len(last_event_id) > 18:
-        raise InvalidRequestError("Last-Event-ID must be the `id` of an event this stream sent.")
+    if not re.fullmatch(r"[0-9]{1,18}", last_event_id):  # not isdigit(): "²" is a digit
+        raise InvalidRequestError(_NOT_SENT)
     return int(last_event_id)
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 from .client import MCPConnectionError, MCPToolError, MCPToolkit
 from .server import (
     IDENTITY_KEY,
+    METADATA_KEY,
     MCPApp,
     answer_once,
     mcp_app,
@@ -22,6 +23,7 @@ from .server import (
 
 __all__ = [
     "IDENTITY_KEY",
+    "METADATA_KEY",
     "MCPApp",
     "MCPConnectionError",
     "MCPToolError",

@@ -37,6 +37,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "IDENTITY_KEY",
+    "METADATA_KEY",
     "MCPApp",
     "answer_once",
     "mcp_app",
@@ -47,6 +48,9 @@ __all__ = [
 
 IDENTITY_KEY = "selectools.identity"
 """Where a host puts the caller's identity in the ASGI scope's `state` before the MCP app runs."""
+METADATA_KEY = "selectools.metadata"
+"""Where a host puts the caller's facts (its context hook's mapping): tools see them in
+`RunContext.metadata`, as in a run over HTTP, with `transport: "mcp"` added."""
 
 ToolsOrAgent = "Agent | ToolSet | Iterable[Tool | Toolkit | Callable[..., Any]]"
 
@@ -208,6 +212,7 @@ async def answer_once(
     body: bytes,
     query_string: bytes = b"",
     identity: str | None = None,
+    metadata: Mapping[str, Any] | None = None,
 ) -> tuple[int, list[tuple[str, str]], bytes]:
     """One HTTP request to the MCP app, answered whole: how a WSGI host (Flask) serves it.
 
@@ -226,7 +231,7 @@ async def answer_once(
         "headers": [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers],
         "client": ("127.0.0.1", 0),
         "server": ("127.0.0.1", 80),
-        "state": {IDENTITY_KEY: identity},
+        "state": {IDENTITY_KEY: identity, METADATA_KEY: metadata},
     }
     status = 500
     out_headers: list[tuple[str, str]] = []
@@ -318,7 +323,9 @@ async def _call(
         name=params.name,
         arguments=json.dumps(params.arguments or {}),
     )
-    context = RunContext(run_id=call.id, identity=_identity(ctx), metadata={"transport": "mcp"})
+    context = RunContext(
+        run_id=call.id, identity=_identity(ctx), metadata={**_metadata(ctx), "transport": "mcp"}
+    )
     prepared = prepare(tools.snapshot().tools, call, context)
     if isinstance(prepared, ToolInvocation) and needs_approval(prepared, policies):
         # No person can be asked over MCP, so a call that needs one never runs here.
@@ -346,13 +353,20 @@ async def _call(
     )
 
 
-def _identity(ctx: Any) -> str | None:
+def _state(ctx: Any) -> Mapping[str, Any]:
     scope = getattr(getattr(ctx, "request", None), "scope", None)
-    if not isinstance(scope, Mapping):
-        return None
-    state = scope.get("state") or {}
-    value = state.get(IDENTITY_KEY) if isinstance(state, Mapping) else None
+    state = scope.get("state") if isinstance(scope, Mapping) else None
+    return state if isinstance(state, Mapping) else {}
+
+
+def _identity(ctx: Any) -> str | None:
+    value = _state(ctx).get(IDENTITY_KEY)
     return str(value) if value is not None else None
+
+
+def _metadata(ctx: Any) -> dict[str, Any]:
+    value = _state(ctx).get(METADATA_KEY)
+    return dict(value) if isinstance(value, Mapping) else {}
 
 
 @contextlib.asynccontextmanager

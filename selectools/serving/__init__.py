@@ -45,7 +45,7 @@ from typing import TYPE_CHECKING
 
 from ..lazy import lazy_exports
 from . import approvals, handlers, listing, pages, sse, wire, wire_pages
-from .body import BodyBudget, parse, read_async, read_sync
+from .body import BodyBudget, parse, read_async, read_sync, refuse_duplicate_keys
 from .errors import (
     InvalidRequestError,
     RequestTooLargeError,
@@ -83,6 +83,7 @@ __all__ = [
     "pages",
     "parse",
     "read_async",
+    "refuse_duplicate_keys",
     "read_sync",
     "sse",
     "wire",

@@ -6,16 +6,21 @@ Built from `ServingOptions` (`rate_limit`, `quota_tokens`, `quota_usd`,
 worker. A caller is its identity, or its client address without one. Each
 run-starting request hits the rate limit once (a batch is one request); each
 run checks the quota before it starts and is charged its real usage when it
-ends (a run stopped by `max_iterations` is charged what it used; other failed
-runs are not charged).
+ends. A streamed run stopped early (the client left, cancelled, or the run
+failed) is charged what its model calls used so far; a failed run that was
+not streamed is charged what `max_iterations` stopped it at, other failures
+nothing.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from typing import TYPE_CHECKING
 
 from ..errors import MaxIterationsError
+from ..frozen import record
+from ..loop import AsyncRunEvents
 from ..results import AgentResult
 from ..usage import Usage
 from .options import Caller, ServingOptions
@@ -24,7 +29,7 @@ if TYPE_CHECKING:
     from ..policies.quota import Quota
     from ..policies.ratelimit import RateLimiter
 
-__all__ = ["Admission", "admission_for", "caller_key"]
+__all__ = ["Admission", "admission_for", "caller_key", "used_by", "used_so_far"]
 
 
 def caller_key(caller: Caller) -> str:
@@ -99,7 +104,44 @@ def used_by(exc: BaseException) -> Usage | None:
     return None
 
 
-@functools.lru_cache(maxsize=64)
+def used_so_far(events: object, exc: BaseException | None = None) -> Usage | None:
+    """What a streamed run cut short used: its events' `usage` (`Agent.astream` keeps
+    it, also once stopped), else what its error says."""
+    if isinstance(events, AsyncRunEvents):
+        return events.usage
+    return used_by(exc) if exc is not None else None
+
+
 def admission_for(options: ServingOptions) -> Admission:
-    """One `Admission` per distinct options: its Redis clients and counters are reused."""
-    return Admission(options)
+    """One `Admission` per distinct limits: its Redis clients and counters are reused.
+
+    Keyed on the limit fields only: options that differ elsewhere (the WebSocket
+    route serves with its own `on_disconnect`) share the same counters.
+    """
+    return _admission_of(_LimitFields.of(options))
+
+
+@record
+class _LimitFields:
+    rate_limit: str | None
+    quota_tokens: int | None
+    quota_usd: float | None
+    limits_storage: str | None
+    limits_namespace: str
+
+    @classmethod
+    def of(cls, options: ServingOptions) -> _LimitFields:
+        return cls(
+            options.rate_limit,
+            options.quota_tokens,
+            options.quota_usd,
+            options.limits_storage,
+            options.limits_namespace,
+        )
+
+
+@functools.lru_cache(maxsize=64)
+def _admission_of(limits: _LimitFields) -> Admission:
+    return Admission(
+        ServingOptions(**{f.name: getattr(limits, f.name) for f in dataclasses.fields(limits)})
+    )

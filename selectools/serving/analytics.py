@@ -23,6 +23,7 @@ from ..errors import SelectoolsError
 from .errors import InvalidRequestError
 from .handlers import Answer
 from .options import Caller, ServingOptions
+from .wire import FilterText
 
 __all__ = [
     "AnalyticsForbiddenError",
@@ -57,9 +58,9 @@ class AnalyticsUnavailableError(SelectoolsError):
 class AnalyticsParams(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    session: str | None = Field(default=None, max_length=255)
-    identity: str | None = Field(default=None, max_length=255)
-    since: float | None = Field(default=None, ge=0)
+    session: FilterText | None = None
+    identity: FilterText | None = None
+    since: float | None = Field(default=None, ge=0, allow_inf_nan=False)
 
 
 class AnalyticsPage(BaseModel):

@@ -29,6 +29,7 @@ from ..errors import SelectoolsError
 from .errors import InvalidRequestError
 from .handlers import Answer
 from .options import Caller, ServingOptions
+from .wire import FilterText
 
 __all__ = [
     "AuditForbiddenError",
@@ -67,11 +68,11 @@ class AuditParams(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    session: str | None = Field(default=None, max_length=255)
-    tool: str | None = Field(default=None, max_length=255)
-    identity: str | None = Field(default=None, max_length=255)
+    session: FilterText | None = None
+    tool: FilterText | None = None
+    identity: FilterText | None = None
     limit: int = Field(default=50, ge=1, le=MAX_LIMIT)
-    before: int | None = Field(default=None, ge=1)
+    before: int | None = Field(default=None, ge=1, le=2**63 - 1)  # a database's BIGINT
 
 
 class AuditEntry(BaseModel):

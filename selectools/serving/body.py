@@ -9,14 +9,15 @@ JSON: invalid UTF-8, lone surrogates and absurd nesting are 422s, not 500s.
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterable, Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
 from .errors import InvalidRequestError, RequestTooLargeError
 
-__all__ = ["BodyBudget", "parse", "read_async", "read_sync"]
+__all__ = ["BodyBudget", "parse", "read_async", "read_sync", "refuse_duplicate_keys"]
 
 Model = TypeVar("Model", bound=BaseModel)
 CHUNK = 64 * 1024
@@ -68,13 +69,40 @@ def read_sync(read: Callable[[int], bytes], budget: BodyBudget) -> bytes:
     return budget.body()
 
 
+def refuse_duplicate_keys(raw: bytes) -> None:
+    """422 for a body that names a key twice: JSON readers disagree on which one counts
+    (we read the last; a proxy's log or a review screen may show the first), so
+    `{"approve": false, "approve": true}` must not mean one thing here and another there."""
+    if raw.count(b'"') < 4:  # at most one key: nothing to repeat
+        return
+
+    def unique(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        seen: dict[str, Any] = {}
+        for key, value in pairs:
+            if key in seen:
+                raise InvalidRequestError(
+                    f"The request body names '{key[:64]}' twice; send each key once.",
+                    [{"loc": ["body", key[:64]], "message": "Duplicate key"}],
+                )
+            seen[key] = value
+        return seen
+
+    try:
+        json.loads(raw, object_pairs_hook=unique)
+    except InvalidRequestError:
+        raise
+    except (ValueError, RecursionError):  # not JSON, or too deep: the model's own parse
+        return  # says what is wrong
+
+
 def parse(model: type[Model], raw: bytes) -> Model:
-    """The body as `model`; an empty or malformed body is a 422 naming what to fix."""
+    """The body as `model`; an empty, malformed or ambiguous body is a 422 naming what to fix."""
     if not raw.strip():
         raise InvalidRequestError(
             "The request body is empty; send a JSON object.",
             [{"loc": ["body"], "message": "Field required"}],
         )
+    refuse_duplicate_keys(raw)
     try:
         return model.model_validate_json(raw)
     except ValidationError as exc:

@@ -24,7 +24,7 @@ from ..messages import RunInput
 from ..results import AgentResult
 from ..sessions.base import StoredSession
 from . import sse
-from .admission import admission_for, used_by
+from .admission import admission_for, used_by, used_so_far
 from .degrade import fallback_or_raise, fallback_result
 from .errors import InvalidRequestError, RequestTooLargeError, error_answer, log_unexpected
 from .options import Caller, ServingOptions
@@ -80,7 +80,7 @@ class Answer:
 
     @classmethod
     def of(cls, model: BaseModel, status: int = 200) -> Answer:
-        return cls(status, model.model_dump_json().encode())
+        return cls(status, sse.json_of(model))
 
     @classmethod
     def failure(cls, exc: BaseException) -> Answer:
@@ -310,7 +310,7 @@ async def _event_frames(
     events: AsyncIterator[Event], caller: Caller, options: ServingOptions, session_id: str | None
 ) -> AsyncIterator[str]:
     run_id = ""
-    text_sent = False
+    text_sent = charged = False
     admission = admission_for(options)
     try:
         async for item in sse.with_keepalive(events, options):
@@ -320,10 +320,12 @@ async def _event_frames(
             run_id = item.run_id
             text_sent = text_sent or isinstance(item, TextDelta)
             if isinstance(item, RunFinished):
+                charged = True
                 await admission.after_run(caller, item.result.usage)
             yield sse.frame(event_out(item))
     except Exception as exc:  # the stream has started: the failure is its last event
-        await admission.after_run(caller, used_by(exc))
+        charged = True
+        await admission.after_run(caller, used_so_far(events, exc))
         degraded = None if text_sent else fallback_result(exc, options, session_id)
         if degraded is not None:
             run_id = run_id or degraded.run_id
@@ -335,6 +337,9 @@ async def _event_frames(
             return
         log_unexpected(exc)
         yield sse.frame(ErrorEvent.of(RunFailed.from_exception(run_id, exc)))
+    finally:  # stopped (the client left, the run was cancelled): charge what it used
+        if not charged:
+            await admission.after_run(caller, used_so_far(events))
 
 
 # -- OpenAI-compatible ---------------------------------------------------------------
@@ -404,6 +409,7 @@ async def _openai_frames(
     run_id = ""
     text_sent = False
     result: AgentResult | None = None
+    charged = False
     admission = admission_for(options)
     try:
         async for item in sse.with_keepalive(events, options):
@@ -418,11 +424,13 @@ async def _openai_frames(
                 yield sse.data_frame(ChatCompletionChunk.of(run_id, name, content=item.text))
             elif isinstance(item, RunFinished):
                 result = item.result
+                charged = True
                 await admission.after_run(caller, result.usage)
                 if result.awaiting_approval:  # never ran: say so in place of an answer
                     yield sse.data_frame(ChatCompletionChunk.of(run_id, name, content=result.text))
     except Exception as exc:
-        await admission.after_run(caller, used_by(exc))
+        charged = True
+        await admission.after_run(caller, used_so_far(events, exc))
         result = None if text_sent else fallback_result(exc, options, None)
         if result is None:
             _, body, _ = error_answer(exc)
@@ -430,6 +438,9 @@ async def _openai_frames(
             return
         run_id = run_id or result.run_id
         yield sse.data_frame(ChatCompletionChunk.of(run_id, name, content=result.text))
+    finally:  # stopped (the client left): charge what it used
+        if not charged:
+            await admission.after_run(caller, used_so_far(events))
     yield sse.data_frame(ChatCompletionChunk.of(run_id, name, finish=True))
     if include_usage and result is not None:
         yield sse.data_frame(ChatCompletionChunk.usage_of(run_id, name, result))
@@ -490,6 +501,9 @@ async def delete_session(agent: Agent, session_id: str, caller: Caller) -> Answe
         store = agent.memory.store
         _visible(await store.aload(session_id), session_id, caller)
         await store.adelete(session_id)
+        from ..approval.stores import awithdraw_session  # approvals load only here
+
+        await awithdraw_session(store, session_id)  # deciding one would write it back
     except Exception as exc:
         return Answer.failure(exc)
     return Answer(204, b"")
@@ -501,6 +515,9 @@ def delete_session_sync(agent: Agent, session_id: str, caller: Caller) -> Answer
         store = agent.memory.store
         _visible(store.load(session_id), session_id, caller)
         store.delete(session_id)
+        from ..approval.stores import withdraw_session
+
+        withdraw_session(store, session_id)
     except Exception as exc:
         return Answer.failure(exc)
     return Answer(204, b"")

@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
+from ..unicode import dumps_json
 from .options import ServingOptions
 
 __all__ = ["DONE", "MEDIA_TYPE", "SSE_HEADERS", "comment", "data_frame", "frame", "with_keepalive"]
@@ -28,14 +29,23 @@ DONE = "data: [DONE]\n\n"  # the end of an OpenAI-compatible stream
 T = TypeVar("T")
 
 
+def json_of(model: BaseModel) -> bytes:
+    """The model as JSON; text that cannot be encoded (a lone surrogate) is escaped,
+    never a failed answer."""
+    try:
+        return model.model_dump_json().encode()
+    except ValueError:  # pydantic's serialization error: "surrogates not allowed"
+        return dumps_json(model.model_dump(mode="json"))
+
+
 def frame(event: BaseModel) -> str:
     """One named event; the name is the model's `type`."""
-    return f"event: {getattr(event, 'type', 'message')}\ndata: {event.model_dump_json()}\n\n"
+    return f"event: {getattr(event, 'type', 'message')}\ndata: {json_of(event).decode()}\n\n"
 
 
 def data_frame(payload: BaseModel) -> str:
     """One unnamed `data:` line, as OpenAI streams send them."""
-    return f"data: {payload.model_dump_json()}\n\n"
+    return f"data: {json_of(payload).decode()}\n\n"
 
 
 def comment(text: str = "keep-alive") -> str:

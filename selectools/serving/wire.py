@@ -40,6 +40,7 @@ from pydantic import (
 
 from ..approval.records import Decision, Decisions
 from ..content import parse_part
+from ..errors import InvalidInputError
 from ..events import (
     ApprovalDecided,
     ApprovalRequested,
@@ -52,13 +53,14 @@ from ..events import (
     ToolCallStarted,
     ToolProgress,
 )
-from ..messages import Message, ToolCall
+from ..messages import NO_INPUT, Message, ToolCall
 from ..results import AgentResult
 from ..structured import check_output_schema
 from ..usage import Usage
 
 __all__ = [
     "APPROVAL_ID_PATTERN",
+    "FilterText",
     "ERROR_STATUSES",
     "ApprovalDecidedEvent",
     "ApprovalRequiredEvent",
@@ -113,6 +115,18 @@ ERROR_STATUSES = {  # every error status an agent route answers, for API docs
     "switched off by a circuit breaker (see Retry-After)",
     504: "The run or the provider timed out",
 }
+NO_NUL = r"^[^\x00]*$"  # text a database stores: NUL is the one character they refuse
+
+FilterText = Annotated[
+    str,
+    Field(
+        max_length=255,
+        pattern=r"^[^\x00-\x1f\x7f]*$",
+        description="Up to 255 characters, no control characters.",
+    ),
+]
+"""A query filter (a session, tool or identity to match): databases refuse NUL."""
+
 SessionId = Annotated[
     str,
     Field(
@@ -228,7 +242,7 @@ class InvokeRequest(BaseModel):
     model_config = ConfigDict(defer_build=True, extra="forbid")
 
     input: str | list[MessageIn] = Field(
-        description="A prompt, or a list of chat messages in the OpenAI shape."
+        description="A prompt, or a list of chat messages in the OpenAI shape (at least one)."
     )
     session_id: SessionId | None = Field(default=None, description="Continue this conversation.")
     config: RunOptions | None = None
@@ -254,6 +268,8 @@ class InvokeRequest(BaseModel):
     def run_input(self) -> str | list[Message]:
         if isinstance(self.input, str):
             return self.input
+        if not self.input:
+            raise InvalidInputError(NO_INPUT)
         return [m.to_message() for m in self.input]
 
 
@@ -263,7 +279,7 @@ class CallDecision(BaseModel):
     model_config = ConfigDict(defer_build=True, extra="forbid")
 
     approve: StrictBool
-    reason: str | None = Field(default=None, max_length=2000)
+    reason: str | None = Field(default=None, max_length=2000, pattern=NO_NUL)
 
 
 class DecisionRequest(BaseModel):
@@ -275,7 +291,10 @@ class DecisionRequest(BaseModel):
         default=None, description="Approve (true) or reject (false) every pending call."
     )
     reason: str | None = Field(
-        default=None, max_length=2000, description="Why; the model reads it on rejection."
+        default=None,
+        max_length=2000,
+        pattern=NO_NUL,
+        description="Why; the model reads it on rejection (no NUL characters).",
     )
     decisions: dict[str, CallDecision] | None = Field(
         default=None, description="Per pending call id, instead of `approve`."

@@ -31,7 +31,8 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError
 
 from ..agent import Agent
 from . import handlers
-from .errors import InvalidRequestError
+from .body import BodyBudget
+from .errors import InvalidRequestError, RequestTooLargeError
 from .handlers import Answer
 from .options import Caller, ServingOptions
 from .wire import ErrorDetail, InvokeRequest
@@ -147,6 +148,12 @@ async def serve_connection(
         run = asyncio.create_task(play(answer))
 
     async def handle(text: str) -> None:
+        try:  # a frame is a request body: the same limit (text is at most 4 bytes a char)
+            if len(text) * 4 > options.max_body_bytes:
+                BodyBudget(options.max_body_bytes).add(text.encode("utf-8", "surrogatepass"))
+        except RequestTooLargeError as exc:
+            await post(_error(exc.error_type, str(exc), exc.http_status))
+            return
         try:
             message = pydantic_core.from_json(text)
         except ValueError:

@@ -120,3 +120,27 @@ def test_percentiles_from_known_latencies() -> None:
     assert (stats.p50_ms, stats.p90_ms, stats.p99_ms, stats.max_ms) == (50.5, 90.1, 99.01, 100.0)
     single = build_report([facts[0]], []).tools["t"]
     assert single.p50_ms == single.p99_ms == 1.0
+
+
+def test_tool_calls_outside_a_run_are_written_at_once_not_kept_forever() -> None:
+    """Over MCP a tool call has no run to end: its facts waited for `on_run_end` in a
+    buffer that grew by one entry per call and never reached the store."""
+    from selectools import RunContext, ToolCall
+    from selectools.tools.calling import call_tools_sync, prepare
+
+    analytics = Analytics()
+
+    @tool
+    def ping() -> str:
+        """Pong."""
+        return "pong"
+
+    for n in range(3):
+        context = RunContext(f"mcp-{n}", None, "ada", {"transport": "mcp"})
+        prepared = prepare({"ping": ping}, ToolCall(f"c{n}", "ping", "{}"), context)
+        [record] = call_tools_sync(
+            [prepared], tool_timeout=None, parallel=False, policies=[analytics]
+        )
+        assert record.ok
+    assert analytics._calls == {}
+    assert analytics.report(identity="ada").tools["ping"].calls == 3

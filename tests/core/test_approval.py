@@ -488,3 +488,27 @@ def test_the_audit_log_records_the_request_the_decision_and_the_call() -> None:
     rejected = next(r for r in records if r.outcome == "rejected")
     assert rejected.reason == "twice"
     assert rejected.identity == "ada"
+
+
+def test_forgetting_a_session_withdraws_its_pending_approvals(memory: Any) -> None:
+    """Deciding a forgotten session's paused run would run its write and store the
+    conversation again; an approval whose id equals the session id stays untouched."""
+    from selectools.approval.stores import awithdraw_session, withdraw_session
+
+    agent, _ = agent_over(memory(), [call("refund", order_id=1), call("refund", order_id=2)])
+    first = agent.run("refund 1", session_id="gone", identity="ada")
+    other = agent.run("refund 2", session_id="kept", identity="ada")
+    assert first.approval_id is not None
+    assert other.approval_id is not None
+    store = agent.memory.store
+    store.delete("gone")
+    assert withdraw_session(store, "gone") == 1
+    assert withdraw_session(store, other.approval_id) == 0  # an id, not that session
+    assert asyncio.run(awithdraw_session(store, "gone")) == 0
+    with pytest.raises(ApprovalDecidedError):
+        agent.resume(first.approval_id, True, identity="ada")
+    assert WRITES == []
+    assert store.load("gone") is None
+    done = agent_over(memory(), ["Refunded."])[0].resume(other.approval_id, True, identity="ada")
+    assert done.status == "completed"
+    assert WRITES == [("refund", 2)]

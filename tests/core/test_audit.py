@@ -5,8 +5,10 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -296,3 +298,34 @@ def test_an_audit_log_listed_as_policy_and_observer_records_once() -> None:
     agent = Agent([], ScriptedProvider(["hi"]), policies=[audit], observers=[audit])
     agent.observers.emit("on_approval_decided", _decision(True))
     assert [r.outcome for r in sink.records] == ["approved"]
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgres"])
+def test_the_sql_sink_keeps_a_record_with_text_a_database_refuses(
+    kind: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """A NUL (PostgreSQL refuses it) or a lone surrogate (nothing encodes it) in a reason
+    or an argument lost the record: an approver could keep an approval out of the log."""
+    from datetime import UTC, datetime
+
+    from selectools.audit import AuditQuery, AuditRecord, SQLAuditSink
+
+    url = (
+        f"sqlite:///{tmp_path / 'audit.db'}"
+        if kind == "sqlite"
+        else request.getfixturevalue("postgres_url")
+    )
+    sink = SQLAuditSink(url, table=f"audit_{os.urandom(4).hex()}")
+    sink.write(
+        AuditRecord(
+            datetime.now(UTC),
+            "refund",
+            "approved",
+            {"note": "a\x00b\ud800", "order_id": 1},
+            identity="ada",
+            reason="fine\x00\udfff",
+        )
+    )
+    (stored,) = sink.query(AuditQuery(identity="ada"))
+    assert stored.reason == "fine\ufffd\ufffd"
+    assert stored.arguments == {"note": "a\x00b\ud800", "order_id": 1}  # escaped JSON, intact
