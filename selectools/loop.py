@@ -672,10 +672,12 @@ def _well_formed(message: Message) -> Message:
     """The model's message, its text and arguments without lone surrogates (what every
     store, log and HTTP answer after it could not encode); the same object when clean."""
     content = message.content
-    if (content is None or content.isascii()) and all(
-        call.arguments.isascii() for call in message.tool_calls
-    ):
-        return message
+    if content is None or content.isascii():
+        for call in message.tool_calls:
+            if not call.arguments.isascii():
+                break
+        else:  # the common case: all ASCII, nothing to rebuild
+            return message
     calls = tuple(
         dataclasses.replace(call, arguments=well_formed(call.arguments))
         for call in message.tool_calls

@@ -407,13 +407,14 @@ def _succeeded(
     invocation: ToolInvocation, value: Any, started: float | None = None
 ) -> ToolCallRecord:
     call = invocation.call
+    output = value if type(value) is str else format_tool_result(value)
     return ToolCallRecord(  # positional: once a call, and keyword calls cost more
         call.id,
         call.name,
         call.arguments,
         invocation.arguments,
         value,
-        well_formed(value if type(value) is str else format_tool_result(value)),
+        output if output.isascii() else well_formed(output),
         None,
         None,
         _elapsed_ms(invocation.started if started is None else started),

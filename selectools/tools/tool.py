@@ -131,7 +131,11 @@ class Tool(Generic[P, R]):
 
     def parse_arguments(self, raw: str | Mapping[str, Any]) -> dict[str, Any]:
         """Validate what the model sent; ToolArgumentError says what to fix."""
-        if isinstance(raw, str) and decodes_to_lone_surrogate(raw):
+        if (
+            isinstance(raw, str)
+            and (not raw.isascii() or "\\u" in raw)  # the common case skips the call
+            and decodes_to_lone_surrogate(raw)
+        ):
             raise ToolArgumentError(
                 f"Arguments for tool '{self.name}' hold a lone UTF-16 surrogate (an escape "
                 f"like \\ud800 without its pair), which is not text. Send the characters "
