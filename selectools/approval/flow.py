@@ -15,7 +15,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from ..config import AgentConfig
@@ -27,6 +27,7 @@ from ..tools.calling import ToolInvocation, prepare
 
 if TYPE_CHECKING:
     from ..loop import Run, RunSetup
+    from ..tools.tool import Tool
     from .errors import ApprovalDecidedError
     from .records import Decision, Decisions, PendingApproval
     from .stores import ApprovalStore
@@ -38,6 +39,7 @@ __all__ = [
     "Resumption",
     "approval_message",
     "hold",
+    "may_pause",
     "needs_approval",
     "pause",
     "pause_sync",
@@ -68,6 +70,15 @@ def needs_approval(invocation: ToolInvocation, policies: Sequence[object]) -> bo
             if check is not None and check(invocation):
                 return True
     return False
+
+
+def may_pause(tools: Iterable[Tool], policies: Sequence[object]) -> bool:
+    """Whether a run with these tools and policies can ever wait for a person."""
+    listed = list(tools)
+    if any(tool.requires_approval for tool in listed):
+        return True
+    chains = (policies, *(tool.policies for tool in listed))
+    return any(hasattr(policy, "needs_approval") for chain in chains for policy in chain)
 
 
 def hold(batch: Batch, policies: Sequence[object]) -> tuple[Batch, list[ToolInvocation]]:

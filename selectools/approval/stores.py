@@ -96,7 +96,7 @@ _MOST_WITHDRAWN = 100  # pending approvals one session could have piled up
 def withdraw_session(sessions: Any, session_id: str) -> int:
     """Mark the session's pending approvals decided (its conversation was forgotten:
     deciding them would run its tools and write it back); how many there were."""
-    store = approval_store_for(sessions)
+    store = approval_store_for(sessions)  # a store that cannot keep them raises
     withdrawn = 0
     for _ in range(_MOST_WITHDRAWN):
         found = store.find(session_id)

@@ -17,6 +17,7 @@ import pydantic_core
 from pydantic import BaseModel
 
 from ..agent import Agent
+from ..approval.flow import may_pause
 from ..errors import SessionNotFoundError
 from ..events import Event, RunFailed, RunFinished, RunStarted, TextDelta
 from ..frozen import record
@@ -501,9 +502,10 @@ async def delete_session(agent: Agent, session_id: str, caller: Caller) -> Answe
         store = agent.memory.store
         _visible(await store.aload(session_id), session_id, caller)
         await store.adelete(session_id)
-        from ..approval.stores import awithdraw_session  # approvals load only here
+        if may_pause(agent.tools.values(), agent.policies):  # deciding one would write it back
+            from ..approval.stores import awithdraw_session  # approvals load only here
 
-        await awithdraw_session(store, session_id)  # deciding one would write it back
+            await awithdraw_session(store, session_id)
     except Exception as exc:
         return Answer.failure(exc)
     return Answer(204, b"")
@@ -515,9 +517,10 @@ def delete_session_sync(agent: Agent, session_id: str, caller: Caller) -> Answer
         store = agent.memory.store
         _visible(store.load(session_id), session_id, caller)
         store.delete(session_id)
-        from ..approval.stores import withdraw_session
+        if may_pause(agent.tools.values(), agent.policies):
+            from ..approval.stores import withdraw_session
 
-        withdraw_session(store, session_id)
+            withdraw_session(store, session_id)
     except Exception as exc:
         return Answer.failure(exc)
     return Answer(204, b"")

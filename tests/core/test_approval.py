@@ -512,3 +512,35 @@ def test_forgetting_a_session_withdraws_its_pending_approvals(memory: Any) -> No
     done = agent_over(memory(), ["Refunded."])[0].resume(other.approval_id, True, identity="ada")
     assert done.status == "completed"
     assert WRITES == [("refund", 2)]
+
+
+def test_may_pause_knows_which_agents_can_wait_for_a_person() -> None:
+    from selectools.approval.flow import may_pause
+
+    assert may_pause([refund, lookup], [])
+    assert not may_pause([lookup], [])
+    assert may_pause([lookup], [RequireApproval(tools=["lookup"])])
+
+
+def test_deleting_a_session_of_an_agent_that_never_pauses_touches_no_approval_store(
+    tmp_path: Any,
+) -> None:
+    """Withdrawing approvals on DELETE must not create the approvals table for an app
+    that has none (a database user without CREATE, a store that cannot keep them)."""
+    import sqlalchemy as sa
+    from fastapi import FastAPI
+    from fastapi.testclient import TestClient
+
+    from selectools.sessions import SQLAlchemySessionStore
+    from selectools_fastapi import AgentRouter
+
+    url = f"sqlite:///{tmp_path / 's.db'}"
+    agent = Agent(
+        [lookup], ScriptedProvider(["hi"]), memory=ConversationMemory(SQLAlchemySessionStore(url))
+    )
+    agent.run("hello", session_id="s1")
+    tables = set(sa.inspect(sa.create_engine(url)).get_table_names())
+    app = FastAPI()
+    app.include_router(AgentRouter(agent), prefix="/agent")
+    assert TestClient(app).delete("/agent/sessions/s1").status_code == 204
+    assert set(sa.inspect(sa.create_engine(url)).get_table_names()) == tables
