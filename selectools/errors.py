@@ -282,9 +282,14 @@ class MaxIterationsError(SelectoolsError):
 
 
 class RunTimeoutError(SelectoolsError, TimeoutError):
-    """The whole run exceeded `AgentConfig.run_timeout`."""
+    """The whole run exceeded `AgentConfig.run_timeout`; `partial` is the result so far
+    (what its model calls used: a quota charges a run that timed out)."""
 
     default_status = 504
+
+    def __init__(self, message: str, *, partial: object | None = None) -> None:
+        super().__init__(message)
+        self.partial = partial
 
 
 class SessionNotFoundError(SelectoolsError, LookupError):

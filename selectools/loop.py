@@ -295,7 +295,8 @@ class Run:
     def timeout_error(self) -> RunTimeoutError:
         return RunTimeoutError(
             f"The run took longer than run_timeout={self.config.run_timeout:g} s and was "
-            f"stopped. Raise AgentConfig.run_timeout or give tools tighter timeouts."
+            f"stopped. Raise AgentConfig.run_timeout or give tools tighter timeouts.",
+            partial=self.result(),
         )
 
 

@@ -8,8 +8,8 @@ run-starting request hits the rate limit once (a batch is one request); each
 run checks the quota before it starts and is charged its real usage when it
 ends. A streamed run stopped early (the client left, cancelled, or the run
 failed) is charged what its model calls used so far; a failed run that was
-not streamed is charged what `max_iterations` stopped it at, other failures
-nothing.
+not streamed is charged what it used when `max_iterations` or `run_timeout`
+stopped it, other failures nothing.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import dataclasses
 import functools
 from typing import TYPE_CHECKING
 
-from ..errors import MaxIterationsError
+from ..errors import MaxIterationsError, RunTimeoutError
 from ..frozen import record
 from ..loop import AsyncRunEvents
 from ..results import AgentResult
@@ -99,7 +99,9 @@ class Admission:
 
 def used_by(exc: BaseException) -> Usage | None:
     """What a failed run is known to have used (its partial result's usage)."""
-    if isinstance(exc, MaxIterationsError) and isinstance(exc.partial, AgentResult):
+    if isinstance(exc, MaxIterationsError | RunTimeoutError) and isinstance(
+        exc.partial, AgentResult
+    ):
         return exc.partial.usage
     return None
 

@@ -30,6 +30,7 @@ import pydantic_core
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError
 
 from ..agent import Agent
+from ..unicode import decodes_to_lone_surrogate
 from . import handlers
 from .body import BodyBudget
 from .errors import InvalidRequestError, RequestTooLargeError
@@ -157,7 +158,7 @@ async def serve_connection(
         try:
             message = pydantic_core.from_json(text)
         except ValueError:
-            await post(_error("invalid_request", "Messages are JSON objects.", 422))
+            await post(_error("invalid_request", _not_json(text), 422))
             return
         kind = message.get("type") if isinstance(message, dict) else None
         try:
@@ -214,6 +215,16 @@ async def serve_connection(
         send_task.cancel()
         with contextlib.suppress(BaseException):
             await send_task
+
+
+def _not_json(text: str) -> str:
+    """What is wrong with a frame that does not parse, in words a client can act on."""
+    if decodes_to_lone_surrogate(text):
+        return (
+            "Messages are JSON objects, and this one holds a lone UTF-16 surrogate escape "
+            "(like \\ud800 without its pair): send the character itself or a complete pair."
+        )
+    return "Messages are JSON objects; this one is not valid JSON."
 
 
 def _approval_route() -> Callable[..., Awaitable[Any]] | None:

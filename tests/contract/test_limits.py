@@ -261,3 +261,34 @@ def test_flask_takes_the_limits_from_config_keys(unique_name: str) -> None:
         "/agent/invoke", json={"input": "hi"}, environ_base={"REMOTE_ADDR": "10.1.2.3"}
     )
     assert other.status_code == 200
+
+
+def test_a_run_that_timed_out_is_charged_what_its_model_calls_used(
+    make_client: MakeClient, unique_name: str
+) -> None:
+    """Before, only `max_iterations` failures were charged: a run that spent model calls
+    and then hit `run_timeout` (a tool the model was talked into that hangs) was free."""
+    import threading
+
+    from selectools import AgentConfig, call, tool
+
+    release = threading.Event()
+
+    @tool
+    def hang() -> str:
+        """Never answers in time."""
+        release.wait(30)
+        return "late"
+
+    agent = Agent(
+        [hang], ScriptedProvider([call("hang")], cycle=True), config=AgentConfig(run_timeout=0.5)
+    )
+    client = make_client(agent, quota_tokens=1, limits_namespace=unique_name)
+    try:
+        timed_out = client.request("POST", "/agent/invoke", json={"input": "hang"})
+        assert timed_out.status == 504
+        refused = client.request("POST", "/agent/invoke", json={"input": "again"})
+        assert refused.status == 429
+        assert refused.body["error"]["type"] == "quota_exceeded"
+    finally:
+        release.set()

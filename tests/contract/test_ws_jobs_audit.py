@@ -165,6 +165,7 @@ def finished_job(base: str) -> str:
 
 BAD_FRAMES: list[tuple[str | bytes, int, str, str]] = [
     (b"\xff\xfe\x00binary", 422, "invalid_request", "JSON"),
+    ('{"type": "run", "input": "a\\ud800"}', 422, "invalid_request", "lone UTF-16 surrogate"),
     ("[1, 2, 3]", 422, "invalid_request", "run, cancel or approve"),
     ('"run"', 422, "invalid_request", "run, cancel or approve"),
     ('{"input": "no type"}', 422, "invalid_request", "run, cancel or approve"),
