@@ -37,7 +37,7 @@ import unicodedata
 import urllib.parse
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Self
 
 from pydantic import (
     AfterValidator,
@@ -55,6 +55,7 @@ __all__ = [
     "PROVIDERS",
     "AgentSpec",
     "Limits",
+    "OneProvider",
     "Policies",
     "ProviderSpec",
     "SpecError",
@@ -103,8 +104,8 @@ class _Strict(BaseModel):
     model_config = ConfigDict(defer_build=True, extra="forbid", allow_inf_nan=False)
 
 
-class ProviderSpec(_Strict):
-    """Which model answers: a provider by name, or your own factory `module:name`."""
+class OneProvider(_Strict):
+    """One model: a provider by name, or your own factory `module:name`."""
 
     name: Literal["openai", "anthropic", "bedrock"] = "openai"
     model: str | None = None
@@ -114,7 +115,7 @@ class ProviderSpec(_Strict):
     factory: _Reference | None = Field(default=None, description="`module:callable` -> Provider.")
 
     @model_validator(mode="after")
-    def _base_url_is_for_a_provider_by_name(self) -> ProviderSpec:
+    def _base_url_is_for_a_provider_by_name(self) -> Self:
         if self.factory is not None and self.base_url is not None:
             raise ValueError(
                 "base_url is for a provider by name; a factory builds its own "
@@ -126,6 +127,17 @@ class ProviderSpec(_Strict):
                 f"in the AWS configuration"
             )
         return self
+
+
+class ProviderSpec(OneProvider):
+    """Which model answers, and `fallbacks` to ask in order when it is unavailable
+    (`FallbackProvider`: rate limited, down, timed out; not on bad requests)."""
+
+    fallbacks: list[OneProvider] = Field(default_factory=list, max_length=4)
+
+    def members(self) -> list[OneProvider]:
+        """The primary, then each fallback."""
+        return [self, *self.fallbacks]
 
 
 class ToolRef(_Strict):
@@ -349,7 +361,14 @@ class AgentSpec(_Strict):
         return resolved
 
     def build_provider(self) -> Any:
-        spec = self.provider
+        built = [self._build_one(member) for member in self.provider.members()]
+        if len(built) == 1:
+            return built[0]
+        from .providers import FallbackProvider
+
+        return FallbackProvider(*built)
+
+    def _build_one(self, spec: OneProvider) -> Any:
         if spec.factory is not None:
             made = import_reference(spec.factory)
             if not _a_class_or_function(made):
@@ -622,6 +641,29 @@ def _keywords(settings: BaseModel) -> str:
     return ", ".join(f"{k}={v!r}" for k, v in settings.model_dump().items())
 
 
+def _provider_code(
+    provider: OneProvider, policies: Policies, imports: list[str], lines: list[str]
+) -> str:
+    """The expression that builds one provider (imports and comments added as needed)."""
+    if provider.factory is not None:
+        module, _, attribute = provider.factory.partition(":")
+        imports.append(f"from {module} import {attribute.split('.')[0]}")
+        return f"{attribute}({provider.model!r})" if provider.model else f"{attribute}()"
+    class_name, credentials, _ = _NAMED_PROVIDERS[provider.name]
+    imports.append(f"from selectools import {class_name}")
+    args = [repr(provider.model)] if provider.model else []
+    if provider.base_url:
+        args.append(f"base_url={provider.base_url!r}")
+    if policies.retry is not None:
+        retry = policies.retry
+        imports.append("from selectools.policies import Retry")
+        args.append(f"retry=Retry({retry.attempts}, max_time={retry.max_time!r})")
+    comment = f"# The credentials come from the environment: {credentials}."
+    if comment not in lines:
+        lines.append(comment)
+    return f"{class_name}({', '.join(args)})"
+
+
 def _python_code(spec: AgentSpec) -> str:
     imports = ["from selectools import Agent, AgentConfig"]
     lines: list[str] = []
@@ -649,22 +691,11 @@ def _python_code(spec: AgentSpec) -> str:
     if spec.tools:
         lines.insert(0, _AS_TOOLS)
     provider = spec.provider
-    if provider.factory is not None:
-        module, _, attribute = provider.factory.partition(":")
-        imports.append(f"from {module} import {attribute.split('.')[0]}")
-        provider_expr = f"{attribute}({provider.model!r})" if provider.model else f"{attribute}()"
-    else:
-        class_name, credentials, _ = _NAMED_PROVIDERS[provider.name]
-        imports.append(f"from selectools import {class_name}")
-        provider_args = [repr(provider.model)] if provider.model else []
-        if provider.base_url:
-            provider_args.append(f"base_url={provider.base_url!r}")
-        if spec.policies.retry is not None:
-            retry = spec.policies.retry
-            imports.append("from selectools.policies import Retry")
-            provider_args.append(f"retry=Retry({retry.attempts}, max_time={retry.max_time!r})")
-        provider_expr = f"{class_name}({', '.join(provider_args)})"
-        lines.append(f"# The credentials come from the environment: {credentials}.")
+    members = [_provider_code(one, spec.policies, imports, lines) for one in provider.members()]
+    provider_expr = members[0]
+    if len(members) > 1:
+        imports.append("from selectools.providers import FallbackProvider")
+        provider_expr = f"FallbackProvider({', '.join(members)})"
     policy_exprs: list[str] = []
     if spec.policies.cache is not None:
         imports.append("from selectools.policies import ResponseCache")

@@ -139,15 +139,17 @@ def _allowed(spec: AgentSpec, known: Mapping[str, Any], options: ServingOptions)
                 f"server (they could point it at any server, database or folder it reaches); "
                 f"a tried toolkit runs with its defaults. Export the spec to configure it."
             )
-    factory = spec.provider.factory
-    if factory is not None and factory not in options.builder_providers:
-        raise SpecError(f"provider.factory {factory!r} is not offered by this server.")
-    if spec.provider.base_url is not None:  # it would send the server's key to that URL
-        raise SpecError(
-            "provider.base_url is not offered by this server: a tried agent uses the "
-            "provider's endpoint and key from the server's environment. Export the spec "
-            "to point it elsewhere."
-        )
+    for index, member in enumerate(spec.provider.members()):  # the fallbacks too
+        where = "provider" if index == 0 else f"provider.fallbacks.{index - 1}"
+        factory = member.factory
+        if factory is not None and factory not in options.builder_providers:
+            raise SpecError(f"{where}.factory {factory!r} is not offered by this server.")
+        if member.base_url is not None:  # it would send the server's key to that URL
+            raise SpecError(
+                f"{where}.base_url is not offered by this server: a tried agent uses the "
+                f"provider's endpoint and key from the server's environment. Export the "
+                f"spec to point it elsewhere."
+            )
 
 
 def _within(tried: AgentConfig, served: AgentConfig) -> AgentConfig:

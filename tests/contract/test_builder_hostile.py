@@ -215,3 +215,20 @@ def test_a_tried_spec_may_name_anthropic_at_the_servers_own_endpoint(
     assert answer.status_code == 200, text
     assert "Hello from Claude." in text
     assert anthropic_server.requests[0]["model"] == "claude-z"
+
+
+@pytest.mark.parametrize(
+    ("fallback", "message"),
+    [
+        ({"name": "anthropic", "base_url": "http://127.0.0.1:9"}, "fallbacks.0.base_url"),
+        ({"factory": "os:system"}, "fallbacks.0.factory"),
+    ],
+)
+def test_a_tried_spec_checks_its_fallbacks_like_its_primary(
+    client: Any, fallback: dict[str, str], message: str
+) -> None:
+    """A fallback is a provider too: its base_url would receive the server's key."""
+    spec = {"provider": {"name": "openai", "fallbacks": [fallback]}}
+    status, body = post(client, "/agent/builder/try", {"spec": spec, "input": "hi"})
+    assert status == 422
+    assert message in body["error"]["message"]

@@ -391,3 +391,50 @@ def test_values_that_look_like_code_stay_data_in_the_python_export() -> None:
         *("Agent", "AgentConfig", "OpenAIProvider", "RateLimiter", "load_toolkit"),
         *("with_approval", "_as_tools", "callable", "found.tools", "hasattr", "isinstance", "list"),
     }
+
+
+def test_fallbacks_answer_when_the_primary_is_down(
+    tmp_path: Path,
+    openai_server: FakeOpenAIServer,
+    anthropic_server: FakeAnthropicServer,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-openai")
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant")
+    openai_server.add(*[FakeReply(status=503)] * 5)
+    anthropic_server.add(AnthropicReply(text="From the fallback."))
+    path = tmp_path / "agent.yaml"
+    path.write_text(
+        "provider:\n"
+        f"  {{name: openai, model: gpt-x, base_url: '{openai_server.base_url}',\n"
+        "   fallbacks: [{name: anthropic, model: claude-x, "
+        f"base_url: '{anthropic_server.base_url}'}}]}}\n"
+        "policies: {retry: {attempts: 1}}\n"
+    )
+    spec = AgentSpec.load(path)
+    assert AgentSpec.parse(spec.model_dump()) == spec
+    agent = Agent.from_spec(path)
+    result = agent.run("hi")
+    assert result.text == "From the fallback."
+    assert result.provider == "anthropic"
+    assert openai_server.count >= 1
+    namespace: dict[str, object] = {}
+    exec(compile(spec.to_python(), "exported.py", "exec"), namespace)
+    exported = namespace["agent"]
+    assert isinstance(exported, Agent)
+    for built in (exported, agent):
+        members = built.provider.providers  # type: ignore[attr-defined]
+        assert [type(m) for m in members] == [OpenAIProvider, AnthropicProvider]
+        assert [m.model for m in members] == ["gpt-x", "claude-x"]
+
+
+def test_fallbacks_are_checked_like_the_primary() -> None:
+    too_many = [{"name": "openai"}] * 5
+    for provider, message in [
+        ({"fallbacks": too_many}, "fallbacks"),
+        ({"fallbacks": [{"name": "bedrock", "base_url": "http://x"}]}, "base_url"),
+        ({"fallbacks": [{"api_key": "sk-live-1"}]}, "api_key"),
+        ({"fallbacks": [{"fallbacks": []}]}, "fallbacks"),  # one level only
+    ]:
+        with pytest.raises(SpecError, match=message):
+            AgentSpec.parse({"provider": provider})
