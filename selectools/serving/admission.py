@@ -14,12 +14,10 @@ stopped it, other failures nothing.
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 from typing import TYPE_CHECKING
 
 from ..errors import MaxIterationsError, RunTimeoutError
-from ..frozen import record
 from ..loop import AsyncRunEvents
 from ..results import AgentResult
 from ..usage import Usage
@@ -120,30 +118,29 @@ def admission_for(options: ServingOptions) -> Admission:
     Keyed on the limit fields only: options that differ elsewhere (the WebSocket
     route serves with its own `on_disconnect`) share the same counters.
     """
-    return _admission_of(_LimitFields.of(options))
-
-
-@record
-class _LimitFields:
-    rate_limit: str | None
-    quota_tokens: int | None
-    quota_usd: float | None
-    limits_storage: str | None
-    limits_namespace: str
-
-    @classmethod
-    def of(cls, options: ServingOptions) -> _LimitFields:
-        return cls(
-            options.rate_limit,
-            options.quota_tokens,
-            options.quota_usd,
-            options.limits_storage,
-            options.limits_namespace,
-        )
+    return _admission_of(
+        options.rate_limit,
+        options.quota_tokens,
+        options.quota_usd,
+        options.limits_storage,
+        options.limits_namespace,
+    )
 
 
 @functools.lru_cache(maxsize=64)
-def _admission_of(limits: _LimitFields) -> Admission:
+def _admission_of(
+    rate_limit: str | None,
+    quota_tokens: int | None,
+    quota_usd: float | None,
+    limits_storage: str | None,
+    limits_namespace: str,
+) -> Admission:
     return Admission(
-        ServingOptions(**{f.name: getattr(limits, f.name) for f in dataclasses.fields(limits)})
+        ServingOptions(
+            rate_limit=rate_limit,
+            quota_tokens=quota_tokens,
+            quota_usd=quota_usd,
+            limits_storage=limits_storage,
+            limits_namespace=limits_namespace,
+        )
     )
