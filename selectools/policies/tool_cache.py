@@ -1,23 +1,40 @@
 """ToolCache: a pure tool's results cached by its arguments (`@tool(cache_ttl=60)`).
 
 A hit stands in for the call (`ToolCallRecord.cached` is True, the event
-shows it); only successful results are kept. The key is the tool's name and
-its arguments, plus the caller's identity when the tool takes the run context
-(its result may depend on who asks). In this process (an LRU) or in Redis,
-where results are stored as JSON (a result JSON cannot hold is not cached).
+shows it); only successful results are kept. In this process (an LRU) or in
+Redis, where results are stored as JSON (a result JSON cannot hold is not cached).
+
+A result is only served to a call the same tool would answer the same way, so
+one cache may serve per-tenant agents. The key is the tool's name and
+arguments, and what else its answer depends on:
+
+- the code: a module-level function by its module and qualified name (the same
+  in every worker, so a Redis cache is shared across workers);
+- the state it closes over: a toolkit's bound method or a closure (a tool made
+  per tenant) by the object itself, a token never reused in this process, so
+  its results are shared only with itself. A toolkit whose results depend on
+  nothing but its settings may say so with a `cache_scope()` method returning
+  a string of them (`"tenant=acme"`): equal scopes share results across
+  instances and workers;
+- the run context, when the tool takes it: identity, session id and metadata
+  (a tenant read from the metadata).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import hashlib
+import inspect
 import json
 import logging
 import threading
+import uuid
+import weakref
 from typing import Any
 
 from ..results import ToolCallRecord
 from ..tools.calling import ToolInvocation
+from ..tools.tool import Tool
 from .base import BeforeTool, ToolPolicy
 from .cache import MemoryEntries, RedisEntries
 
@@ -65,6 +82,8 @@ class ToolCache(ToolPolicy):
 
     def before_tool(self, invocation: ToolInvocation) -> Any:
         key = _key(invocation)
+        if key is None:
+            return None
         if isinstance(self.entries, MemoryEntries):
             return self._answer(invocation, self.entries.get(key))
         return self._abefore(invocation, key)
@@ -73,6 +92,8 @@ class ToolCache(ToolPolicy):
         if not record.ok or record.cached:
             return None
         key = _key(invocation)
+        if key is None:
+            return None
         if isinstance(self.entries, MemoryEntries):
             self.entries.put(key, _Found(record.result), self.ttl)
             return None
@@ -104,11 +125,63 @@ class _Found:
     value: Any
 
 
-def _key(invocation: ToolInvocation) -> str:
+def _key(invocation: ToolInvocation) -> str | None:
+    """The entry's key; None: the tool's answer cannot be told apart from another's."""
+    source = _source(invocation.tool)
+    if source is None:
+        return None
+    context = invocation.context if invocation.tool.context_param else None
     facts = {
         "tool": invocation.name,
+        "source": source,
         "arguments": dict(invocation.arguments),
-        "identity": invocation.context.identity if invocation.tool.context_param else None,
+        "context": None
+        if context is None
+        else [context.identity, context.session_id, dict(context.metadata)],
     }
     text = json.dumps(facts, sort_keys=True, ensure_ascii=False, default=str)
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _source(tool: Tool) -> str | None:
+    """What the tool's answer depends on besides its arguments (see the module)."""
+    function: Any = tool.function
+    if inspect.ismethod(function):
+        code = _qualified(function.__func__)
+        owner = function.__self__
+        declared = getattr(owner, "cache_scope", None)
+        if callable(declared):
+            return f"{code}|scope={declared()}"
+        token = _token(owner)
+        return None if token is None else f"{code}|{token}"
+    if inspect.isfunction(function) and not function.__closure__:
+        return _qualified(function)
+    return _token(function)
+
+
+def _qualified(function: Any) -> str:
+    return f"{getattr(function, '__module__', '?')}:{getattr(function, '__qualname__', '?')}"
+
+
+_tokens: dict[int, str] = {}  # id of a live object -> its token; dropped when it dies
+_tokens_lock = threading.Lock()
+
+
+def _token(owner: object) -> str | None:
+    """A token for this object alone, never handed to another (its id may be reused)."""
+    key = id(owner)
+    with _tokens_lock:
+        token = _tokens.get(key)
+        if token is None:
+            try:
+                weakref.finalize(owner, _forget, key)
+            except TypeError:  # cannot tell when it dies: not cached at all
+                logger.debug("%r cannot be weakly referenced; its tool is not cached", owner)
+                return None
+            token = _tokens[key] = f"instance:{uuid.uuid4().hex}"
+    return token
+
+
+def _forget(key: int) -> None:
+    with _tokens_lock:
+        _tokens.pop(key, None)

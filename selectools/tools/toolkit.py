@@ -47,7 +47,10 @@ class Toolkit(Protocol):
     `close()`, `__enter__` and `__exit__` on any class: `isinstance(x, Toolkit)`
     checks all five. `tools()` goes straight into `Agent(tools=...)`
     (or pass the toolkit itself); write tools are marked `Tool.writes`, so
-    approval and audit policies find them.
+    approval and audit policies find them. An optional `cache_scope()`
+    returning a string of the settings its results depend on lets a shared
+    `ToolCache` serve them to equal toolkits in other workers; without it,
+    each instance's cached results are its own.
     """
 
     name: str
