@@ -10,9 +10,9 @@ from typing import Any
 from langchain_core.tools import BaseTool, StructuredTool, ToolException
 from pydantic import ConfigDict
 
-from selectools import RunContext, Tool, ToolArgumentError
-from selectools.bridge import run_coroutine_sync, run_in_thread
-from selectools.tools import format_tool_result
+from selectools import Tool
+from selectools.results import ToolCallRecord
+from selectools.tools import acall_tool, call_tool
 from selectools.tools.schema import clean_schema
 
 __all__ = ["SelectoolsTool", "from_langchain_tool", "to_langchain_tool", "to_langchain_tools"]
@@ -21,8 +21,10 @@ __all__ = ["SelectoolsTool", "from_langchain_tool", "to_langchain_tool", "to_lan
 class SelectoolsTool(BaseTool):
     """A selectools Tool speaking LangChain's BaseTool interface.
 
-    Errors (bad arguments, exceptions) are raised as ToolException, so
-    `handle_tool_error` works; async tools run natively under `ainvoke`.
+    Each call keeps the guarantees it has in an agent run (validation, the
+    tool's policies, timeout, sandbox); a tool needing approval is refused.
+    Errors are raised as ToolException, so `handle_tool_error` works; async
+    tools run natively under `ainvoke`.
     """
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
@@ -34,53 +36,20 @@ class SelectoolsTool(BaseTool):
         tool: Tool = self.selectools_tool
         return tool
 
-    def _arguments(self, kwargs: dict[str, Any]) -> dict[str, Any]:
-        tool = self.wrapped
-        if tool.requires_approval:
-            # LangChain has no way to pause for a person: the call must not run unseen.
-            raise ToolException(
-                f"Tool '{tool.name}' needs a person's approval before it runs, and a LangChain "
-                f"tool cannot ask for it, so it was not run."
-            )
-        try:
-            arguments = tool.parse_arguments(kwargs)
-        except ToolArgumentError as exc:
-            raise ToolException(str(exc)) from None
-        return tool.bind(arguments, RunContext())
-
-    def _result(self, value: Any) -> Any:
-        text = format_tool_result(value)
-        return (text, value) if self.response_format == "content_and_artifact" else text
+    def _result(self, record: ToolCallRecord) -> Any:
+        if not record.ok:
+            raise ToolException(record.error)
+        text = record.output
+        if self.response_format == "content_and_artifact":
+            return (text, record.result)
+        return text
 
     def _run(self, *args: Any, run_manager: Any = None, **kwargs: Any) -> Any:
-        tool = self.wrapped
-        arguments = self._arguments(kwargs)
-        try:
-            if tool.is_async:
-                value = run_coroutine_sync(tool.function(**arguments))
-            else:
-                value = tool.function(**arguments)
-        except ToolException:
-            raise
-        except Exception as exc:
-            raise ToolException(f"{type(exc).__name__}: {exc}") from exc
-        return self._result(value)
+        # Through the core's calling path: validation, the tool's policies, timeout and sandbox.
+        return self._result(call_tool(self.wrapped, kwargs))
 
     async def _arun(self, *args: Any, run_manager: Any = None, **kwargs: Any) -> Any:
-        tool = self.wrapped
-        arguments = self._arguments(kwargs)
-        try:
-            if tool.afunction is not None:
-                value = await tool.afunction(**arguments)
-            elif tool.is_async:
-                value = await tool.function(**arguments)
-            else:
-                value = await run_in_thread(lambda: tool.function(**arguments))
-        except ToolException:
-            raise
-        except Exception as exc:
-            raise ToolException(f"{type(exc).__name__}: {exc}") from exc
-        return self._result(value)
+        return self._result(await acall_tool(self.wrapped, kwargs))
 
 
 def to_langchain_tool(tool: Tool, **kwargs: Any) -> SelectoolsTool:

@@ -2,7 +2,8 @@
 
 - `tool.py`: `@tool`, `Tool`, `ToolSet` (schemas from type hints, validation)
 - `schema.py`: JSON Schema from a signature (public for adapters and plugins)
-- `calling.py`: running the model's calls through policies, timeouts and errors
+- `calling.py`: running the model's calls through policies, timeouts and errors;
+  `call_tool` / `acall_tool` give one call the same guarantees outside a run
 - `toolkit.py`: the contract every connector implements, and its error family
 - `streaming.py`: generator tools, their progress chunks and the result the model reads
 - `loading.py`: tools from modules, files and folders; hot reload (development)
@@ -14,7 +15,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ..lazy import lazy_exports
-from .calling import ToolInvocation
+from .calling import ToolInvocation, acall_tool, call_tool
 from .schema import FunctionSchema, clean_schema, describe_function
 from .tool import Tool, ToolSet, ToolSnapshot, format_tool_result, method_tool, tool
 from .toolkit import RefusedError, Toolkit, ToolkitError, UpstreamError
@@ -55,6 +56,8 @@ __all__ = [
     "Toolkit",
     "ToolkitError",
     "UpstreamError",
+    "acall_tool",
+    "call_tool",
     "clean_schema",
     "compose",
     "describe_function",

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import json
 import threading
 import time
 import types
@@ -32,6 +33,8 @@ from .toolkit import ToolkitError
 __all__ = [
     "CallProgress",
     "ToolInvocation",
+    "acall_tool",
+    "call_tool",
     "call_tools_async",
     "call_tools_sync",
     "prepare",
@@ -139,6 +142,60 @@ async def call_tools_async(
     async with asyncio.TaskGroup() as group:  # cancelling the run cancels every pending call
         tasks = [group.create_task(one(item)) for item in batch]
     return [task.result() for task in tasks]
+
+
+def call_tool(
+    tool: Tool,
+    arguments: Mapping[str, Any],
+    *,
+    context: RunContext | None = None,
+    call_id: str = "",
+) -> ToolCallRecord:
+    """Call one tool outside an agent, with every guarantee the loop gives it.
+
+    For adapters that hand a tool to another framework: the arguments are
+    validated, the tool's own policies (rate limit, cache, ...) run, and its
+    timeout and sandbox hold. A tool that needs a person's approval is refused,
+    since nobody outside a run can give it. Failures come back as a failed
+    record, never raised.
+    """
+    checked = _checked(tool, arguments, context, call_id)
+    if isinstance(checked, ToolCallRecord):
+        return checked
+    return _call_sync(checked, None, ())
+
+
+async def acall_tool(
+    tool: Tool,
+    arguments: Mapping[str, Any],
+    *,
+    context: RunContext | None = None,
+    call_id: str = "",
+) -> ToolCallRecord:
+    """`call_tool` on the event loop: async tools run natively, sync ones in a thread."""
+    checked = _checked(tool, arguments, context, call_id)
+    if isinstance(checked, ToolCallRecord):
+        return checked
+    return await _call_async(checked, None, ())
+
+
+def _checked(
+    tool: Tool, arguments: Mapping[str, Any], context: RunContext | None, call_id: str
+) -> ToolInvocation | ToolCallRecord:
+    call = ToolCall(call_id, tool.name, json.dumps(dict(arguments), default=str))
+    if tool.requires_approval:
+        return _failed(
+            call,
+            None,
+            "approval_required",
+            f"Tool '{tool.name}' needs a person's approval before it runs, and nobody can "
+            f"give it outside an agent run, so it was not run.",
+        )
+    try:
+        parsed = tool.parse_arguments(dict(arguments))
+    except ToolArgumentError as exc:
+        return _failed(call, None, "invalid_arguments", str(exc))
+    return ToolInvocation(call, tool, parsed, context if context is not None else RunContext())
 
 
 # -- one call, with its policies -----------------------------------------------------

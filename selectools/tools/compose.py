@@ -22,9 +22,11 @@ unfed, a step without a return type, or an output whose type does not fit the
 parameter it feeds raises `ToolDefinitionError` naming both steps. At run
 time each step's arguments are validated as if the model had sent them.
 
-The composed tool is marked `writes` when any step writes. The steps' own
-policies and timeouts do not run inside it: put policies and a timeout on the
-composed tool (`compose(..., timeout=...)`). A generator step's result is its
+The composed tool is marked `writes` when any step writes, needs approval when
+any step needs it (one decision covers the whole pipeline), and runs each
+sandboxed step in that step's sandbox. The steps' own policies and timeouts do
+not run inside it: put policies and a timeout on the composed tool
+(`compose(..., timeout=...)`). A generator step's result is its
 final result (see `selectools.tools.streaming`); its chunks are not streamed.
 """
 
@@ -198,6 +200,7 @@ def _build(
         context_param=_CONTEXT,
         afunction=run_async,
         writes=any(s.tool.writes for s in pipeline),
+        requires_approval=any(s.tool.requires_approval for s in pipeline),
         policies=policies,
         steps=tuple(pipeline),
         result_type=_result_type(pipeline[-1].tool),
@@ -219,6 +222,10 @@ def _arguments(current: Step, given: Mapping[str, Any], context: Any) -> dict[st
 def _call_sync(current: Step, given: Mapping[str, Any], context: Any) -> Any:
     tool_ = current.tool
     arguments = _arguments(current, given, context)
+    if tool_.sandbox is not None:  # a step keeps its isolation inside a pipeline
+        from .sandboxed import run_sandboxed_sync
+
+        return run_sandboxed_sync(tool_, arguments)
     if tool_.is_async:
         value = run_coroutine_sync(tool_.function(**arguments))
     else:
@@ -233,6 +240,10 @@ def _call_sync(current: Step, given: Mapping[str, Any], context: Any) -> Any:
 async def _call_async(current: Step, given: Mapping[str, Any], context: Any) -> Any:
     tool_ = current.tool
     arguments = _arguments(current, given, context)
+    if tool_.sandbox is not None:
+        from .sandboxed import run_sandboxed
+
+        return await run_sandboxed(tool_, arguments)
     if tool_.afunction is not None:
         value = await tool_.afunction(**arguments)
     elif tool_.is_async:

@@ -262,3 +262,43 @@ def test_compatible_types_are_accepted() -> None:
     assert compose(ints, floats)(n=4) == 6.0
     with pytest.raises(ToolDefinitionError, match="takes str"):
         compose(maybe, shout)  # None does not fit str
+
+
+# -- a step keeps the guarantees that protect the host -----------------------------
+
+
+@tool
+def process_of(value: int) -> int:
+    """Pass a process id along."""
+    return value
+
+
+@pytest.mark.parametrize("mode", ["run", "arun"])
+async def test_a_sandboxed_step_runs_in_its_sandbox(mode: str) -> None:
+    import os
+
+    from tests.fakes import sandboxed_tools as boxed
+
+    where = compose(boxed.pid, process_of, name="where")
+    agent = Agent([where], ScriptedProvider([call("where"), "ok"]))
+    result = agent.run("go") if mode == "run" else await agent.arun("go")
+    [record] = result.tool_calls
+    assert record.ok, record.error
+    assert record.result != os.getpid()
+
+
+def test_a_step_that_needs_approval_makes_the_pipeline_wait_for_it() -> None:
+    refunded: list[float] = []
+
+    @tool(requires_approval=True, writes=True)
+    def refund(lat: float, lon: float) -> str:
+        """Refund the customer at these coordinates."""
+        refunded.append(lat)
+        return "refunded"
+
+    pipeline = compose(geocode, refund, name="locate_and_refund")
+    assert pipeline.requires_approval
+    agent = Agent([pipeline], ScriptedProvider([call("locate_and_refund", city="Paris"), "ok"]))
+    paused = agent.run("refund the Paris customer")
+    assert paused.status == "awaiting_approval"
+    assert refunded == []

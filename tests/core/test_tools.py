@@ -278,3 +278,37 @@ def test_a_class_with_the_five_toolkit_members_is_a_toolkit_without_subclassing(
     assert closed == ["duck"]
     with pytest.raises(ToolDefinitionError, match="Partial"):
         Agent([Partial()], ScriptedProvider(["x"]))
+
+
+# -- call_tool: one call outside a run, with the same guarantees ---------------------
+
+
+async def test_call_tool_validates_and_reports_failures_as_records() -> None:
+    from selectools.tools import acall_tool, call_tool
+
+    @tool
+    def double(n: int) -> int:
+        """Double a number."""
+        return n * 2
+
+    assert call_tool(double, {"n": 4}).result == 8
+    assert (await acall_tool(double, {"n": 5})).result == 10
+    bad = call_tool(double, {"n": "many"})
+    assert not bad.ok
+    assert bad.error_type == "invalid_arguments"
+
+
+def test_call_tool_refuses_a_tool_that_needs_approval() -> None:
+    from selectools.tools import call_tool
+
+    ran: list[str] = []
+
+    @tool(requires_approval=True)
+    def wipe(table: str) -> str:
+        """Delete every row."""
+        ran.append(table)
+        return "wiped"
+
+    refused = call_tool(wipe, {"table": "orders"})
+    assert refused.error_type == "approval_required"
+    assert ran == []

@@ -158,7 +158,8 @@ def test_tool_errors_become_tool_exceptions() -> None:
     with pytest.raises(ToolException, match="ZeroDivisionError: n must not be zero"):
         strict.invoke({"n": 0})
     lenient = to_langchain_tool(fragile, handle_tool_error=True)
-    assert lenient.invoke({"n": 0}) == "ZeroDivisionError: n must not be zero"
+    expected = "Tool 'fragile' failed with ZeroDivisionError: n must not be zero"
+    assert lenient.invoke({"n": 0}) == expected
 
 
 def test_langchain_loop_calls_converted_tools() -> None:
